@@ -1,0 +1,53 @@
+"""Atomic file writes.
+
+Every file the kit writes (parameter files, reports, figures, result chunks) goes through
+here, so an interrupted process never leaves a half-written file that a later run would
+trust.  The pattern is the usual one: write a temporary file in the same directory, flush it
+to disk, then rename it over the target, which POSIX guarantees to be atomic.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["write_atomic", "write_bytes_atomic", "write_text_atomic"]
+
+
+def write_atomic(path: str | Path, writer: Callable[[Path], None]) -> Path:
+    """Let `writer` fill a temporary path, then move it to `path` in one step.
+
+    Parameters
+    ----------
+    path : str or Path
+        Final location; its directory is created if needed.
+    writer : callable
+        Receives the temporary path and writes the complete file there.  Libraries that
+        want a file name rather than a handle (pandas, pyarrow, vl-convert) fit this form.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        writer(tmp_path)
+        with open(tmp_path, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
+    """Write `data` to `path` atomically."""
+    return write_atomic(path, lambda tmp: tmp.write_bytes(data))
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write UTF-8 `text` to `path` atomically."""
+    return write_bytes_atomic(path, text.encode("utf-8"))

@@ -1,0 +1,281 @@
+"""Portfolio governance: the decisions a planning event makes.
+
+Pure functions over numpy arrays: how planners value and rank ideas, how budgets follow
+(or lag) strategy, which running work falls below the line, what the OKRs promise, how a
+retrospective turns delivered evidence into better estimates, and how joint workshops
+discover conflicts and synergies.  `okrsim.model` calls them at each planning event; keeping
+them free of SimPy makes each rule testable on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from okrsim.portfolio import SECONDARY_WEIGHT
+
+__all__ = [
+    "FUNDED_FIRST",
+    "PRIOR_OBSERVATIONS",
+    "STOP_RATIO",
+    "SYNC_BOOST",
+    "Beliefs",
+    "believed_log_value",
+    "budget_step",
+    "interaction_adjustment",
+    "learn",
+    "objectives",
+    "priority",
+    "theme_shares",
+    "theme_weights",
+    "within_capacity",
+    "workshops_needed",
+]
+
+#: Evidence (delivered initiatives) equivalent to the planners' prior at learning rate 0.5;
+#: the prior's weight is ``PRIOR_OBSERVATIONS * (1 - rate) / rate`` observations.
+PRIOR_OBSERVATIONS = 4.0
+#: Log-priority offset that puts work funded by its theme's budget ahead of other work.
+FUNDED_FIRST = 100.0
+#: Log-priority bonus, times horizontal alignment, for parts a partner team already started.
+SYNC_BOOST = 3.0
+#: Running work is stopped only if its value per remaining effort fell below this share of
+#: the marginal planned item's: it must have lost its value, not merely been overtaken.
+STOP_RATIO = 0.5
+
+
+@dataclass(frozen=True)
+class Beliefs:
+    """What planners have learned about their own estimates.
+
+    The sufficient statistics of all evidence so far (per theme: count, sum and sum of
+    squares of ``log(estimate / observed value)``) fully determine the corrections, so
+    learning depends on the evidence, not on how many retrospectives digested it.
+
+    Attributes
+    ----------
+    count, total, total_sq : ndarray, shape (K,)
+        Sufficient statistics of the log errors observed per theme.
+    bias : ndarray, shape (K,)
+        Estimated log bias per theme, subtracted from raw estimates.
+    shrink : float
+        Weight on the bias-corrected estimate against the prior median (1 = taken at face value).
+    """
+
+    count: np.ndarray
+    total: np.ndarray
+    total_sq: np.ndarray
+    bias: np.ndarray
+    shrink: float
+
+    @classmethod
+    def naive(cls, n_themes: int) -> Beliefs:
+        """Planners who take estimates at face value (no evidence yet)."""
+        z = np.zeros(n_themes)
+        return cls(z, z.copy(), z.copy(), z.copy(), 1.0)
+
+
+def learn(beliefs: Beliefs, errors: np.ndarray, themes: np.ndarray, learning_rate: float, value_sigma: float) -> Beliefs:
+    """Fold new evidence into `beliefs`.
+
+    Parameters
+    ----------
+    errors : ndarray
+        ``log(estimate / observed value)`` of initiatives delivered since the last retrospective.
+    themes : ndarray of int
+        Their primary themes.
+    learning_rate : float
+        In (0, 1]: how fast evidence overrides the prior of "no bias, no noise".
+    value_sigma : float
+        Spread of true values across ideas, known from the organisation's history; it sets
+        how far noisy estimates are shrunk towards the median once noise has been measured.
+
+    Notes
+    -----
+    The bias of theme k is the evidence mean shrunk towards 0 by a prior worth
+    ``PRIOR_OBSERVATIONS * (1 - rate) / rate`` observations.  The estimation noise is the
+    pooled within-theme variance, shrunk the same way, and turned into the Bayesian weight
+    ``value_sigma^2 / (value_sigma^2 + noise^2)``: the textbook cure for the optimizer's curse.
+    """
+    if len(errors) == 0:
+        return beliefs
+    k = len(beliefs.count)
+    count = beliefs.count + np.bincount(themes, minlength=k)
+    total = beliefs.total + np.bincount(themes, weights=errors, minlength=k)
+    total_sq = beliefs.total_sq + np.bincount(themes, weights=errors**2, minlength=k)
+    prior = PRIOR_OBSERVATIONS * (1.0 - learning_rate) / learning_rate
+    bias = total / (count + prior)
+    n = count.sum()
+    seen = count > 0
+    dof = n - seen.sum()
+    if dof > 0:
+        within = (total_sq[seen] - total[seen] ** 2 / count[seen]).sum() / dof
+        noise_var = max(within, 0.0) * dof / (dof + prior)
+        tau2 = value_sigma**2
+        shrink = tau2 / (tau2 + noise_var) if tau2 + noise_var > 0 else 1.0
+    else:
+        shrink = beliefs.shrink
+    return Beliefs(count, total, total_sq, bias, float(shrink))
+
+
+def believed_log_value(log_estimate: np.ndarray, theme: np.ndarray, beliefs: Beliefs, log_median: float) -> np.ndarray:
+    """Planners' log value belief: the estimate, bias-corrected and shrunk towards the median."""
+    return log_median + beliefs.shrink * (log_estimate - beliefs.bias[theme] - log_median)
+
+
+def theme_weights(theme: np.ndarray, theme2: np.ndarray, n_themes: int) -> np.ndarray:
+    """Matrix (ideas x themes) of how much each idea's value depends on each theme."""
+    w = np.zeros((len(theme), n_themes))
+    has2 = theme2 >= 0
+    rows = np.arange(len(theme))
+    w[rows, theme] = np.where(has2, 1.0 - SECONDARY_WEIGHT, 1.0)
+    w[rows[has2], theme2[has2]] += SECONDARY_WEIGHT
+    return w
+
+
+def objectives(perceived: np.ndarray, n_objectives: int) -> np.ndarray:
+    """The OKR objectives: the `n_objectives` themes that look most attractive (stable order)."""
+    return np.argsort(-perceived, kind="stable")[:n_objectives]
+
+
+def interaction_adjustment(
+    value: np.ndarray,
+    status: np.ndarray,
+    pair_a: np.ndarray,
+    pair_b: np.ndarray,
+    conflict: np.ndarray,
+    severity: float,
+    bonus: float,
+) -> np.ndarray:
+    """Change in believed value from discovered conflicts and synergies.
+
+    Parameters
+    ----------
+    value : ndarray
+        Believed value (per week) of every idea.
+    status : ndarray of int
+        0 waiting, 1 running, 2 delivered, -1 not known or dropped.
+    pair_a, pair_b, conflict : ndarray
+        The discovered pairs only.
+
+    Notes
+    -----
+    A conflict costs ``severity`` times the smaller value once both are live.  The less
+    committed idea of the pair (waiting before running before delivered) carries that cost,
+    between equals the smaller one, so planners pursue one of the two rather than both.  A
+    synergy with a delivered partner is worth its full bonus to the open idea; between two
+    open ideas each carries half, which bundles them.
+    """
+    adj = np.zeros(len(value))
+    if len(pair_a) == 0:
+        return adj
+    va, vb = value[pair_a], value[pair_b]
+    sa, sb = status[pair_a], status[pair_b]
+    m = np.minimum(va, vb)
+    valid = (sa >= 0) & (sb >= 0)
+    open_a, open_b = valid & (sa <= 1), valid & (sb <= 1)
+    # conflicts: the less committed idea (waiting < running < delivered) carries the cost;
+    # between equally committed ideas, the smaller one does
+    c = conflict
+    to_a = c & open_a & ((sa < sb) | ((sa == sb) & (va <= vb)))
+    to_b = c & open_b & ((sb < sa) | ((sa == sb) & (va > vb)))
+    np.add.at(adj, pair_a[to_a], -severity * m[to_a])
+    np.add.at(adj, pair_b[to_b], -severity * m[to_b])
+    # synergies: full bonus when the partner is delivered, half each while both are open
+    s = ~conflict
+    full_a = s & open_a & (sb == 2)
+    full_b = s & open_b & (sa == 2)
+    half = s & open_a & open_b
+    np.add.at(adj, pair_a[full_a], bonus * m[full_a])
+    np.add.at(adj, pair_b[full_b], bonus * m[full_b])
+    np.add.at(adj, pair_a[half], 0.5 * bonus * m[half])
+    np.add.at(adj, pair_b[half], 0.5 * bonus * m[half])
+    return adj
+
+
+def priority(value: np.ndarray, remaining_effort: np.ndarray, sponsor: np.ndarray, political_weight: float) -> np.ndarray:
+    """Log priority: value per remaining effort (cost of delay divided by duration), blended
+    with sponsor power by `political_weight`."""
+    strategic = np.log(np.maximum(value, 1e-12) / np.maximum(remaining_effort, 1e-12))
+    return (1.0 - political_weight) * strategic + political_weight * np.log(sponsor)
+
+
+def funded(order: np.ndarray, themes: np.ndarray, remaining: np.ndarray, budget: np.ndarray, capacity: float) -> np.ndarray:
+    """Mask (by item) of work funded by its theme's budget, filled in priority `order`.
+
+    Each theme k may fund ``budget[k] * capacity`` team-weeks in the cycle; an item is funded
+    if its theme's budget is not yet used up when its turn comes.  With a budget equal to
+    the strategic target this funds exactly the items above the capacity line.
+    """
+    k = len(budget)
+    onehot = np.zeros((len(order), k))
+    onehot[np.arange(len(order)), themes[order]] = remaining[order]
+    before = np.cumsum(onehot, axis=0) - onehot
+    spent = before[np.arange(len(order)), themes[order]]
+    mask = np.zeros(len(order), bool)
+    mask[order] = spent < budget[themes[order]] * capacity
+    return mask
+
+
+def within_capacity(order: np.ndarray, remaining_effort: np.ndarray, capacity: float) -> np.ndarray:
+    """Mask (in `order`'s positions) of items that start before `capacity` team-weeks are used."""
+    before = np.cumsum(remaining_effort[order]) - remaining_effort[order]
+    return before < capacity
+
+
+def to_stop(keep: np.ndarray, order: np.ndarray, inside: np.ndarray, running: np.ndarray, political_weight: float) -> np.ndarray:
+    """Positions (into `keep`) of running items to stop.
+
+    Parameters
+    ----------
+    keep : ndarray
+        Log priority with value per *remaining* effort (sunk effort ignored).
+    order, inside : ndarray
+        `keep` sorted descending, and which of those fit the next cycle's capacity.
+    running : ndarray of bool
+        Which items have active work that could be stopped.
+
+    Notes
+    -----
+    An item is stopped when it falls outside the next cycle's capacity, better waiting work
+    is inside it, and its value density is below `STOP_RATIO` times that of the last item
+    inside.  The margin keeps planners from churning work for marginally better ideas.
+    """
+    if not inside.any() or inside.all() or not running.any():
+        return np.empty(0, int)
+    line = keep[order[inside][-1]] + (1.0 - political_weight) * np.log(STOP_RATIO)
+    outside = order[~inside]
+    return outside[running[outside] & (keep[outside] < line)]
+
+
+def theme_shares(themes: np.ndarray, effort: np.ndarray, n_themes: int) -> np.ndarray:
+    """Share of `effort` per theme (uniform if there is none)."""
+    total = np.bincount(themes, weights=effort, minlength=n_themes)
+    s = total.sum()
+    return total / s if s > 0 else np.full(n_themes, 1.0 / n_themes)
+
+
+def budget_step(budget: np.ndarray, target: np.ndarray, inertia: float, cadence_weeks: int) -> np.ndarray:
+    """Move the theme budget split towards `target`.
+
+    Inertia is a rate per year: the share of last year's split that is kept after a year,
+    whatever the cadence, so quarterly re-budgeting with the same inertia moves money no faster
+    per year than annual re-budgeting.
+    """
+    keep = inertia ** (cadence_weeks / 52.0)
+    return keep * budget + (1.0 - keep) * target
+
+
+def workshops_needed(visibility: np.ndarray, transparency: float) -> np.ndarray:
+    """Joint workshops a pair must go through before it is discovered.
+
+    Each workshop finds a given pair with probability `transparency`, so the count is
+    geometric; computing it from the pair's fixed uniform keeps discoveries common across
+    policies (a more transparent policy finds the same pairs, earlier).
+    """
+    if transparency <= 0:
+        return np.full(len(visibility), np.inf)
+    if transparency >= 1:
+        return np.ones(len(visibility))
+    return np.maximum(1.0, np.ceil(np.log1p(-visibility) / np.log1p(-transparency)))

@@ -1,0 +1,183 @@
+"""Key performance indicators of a run: definitions and computation.
+
+Each KPI is defined once here (name, unit, which direction is better, meaning); tables,
+charts, comparisons and win rates read these definitions.  The computation works on the raw
+record of a run with numpy, without building DataFrames, so that comparisons and sweeps that
+only need KPIs stay fast.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from okrsim.governance import Beliefs, believed_log_value
+from okrsim.market import MarketPath, n_top_themes
+
+if TYPE_CHECKING:
+    from okrsim.recorder import RunRecord
+
+__all__ = ["KPIS", "KpiSpec", "belief_error", "compute_kpis", "kpi", "realised_values", "weekly_attractiveness"]
+
+
+@dataclass(frozen=True)
+class KpiSpec:
+    """Definition of one KPI.
+
+    Attributes
+    ----------
+    name : str
+        Key in `Run.kpis`.
+    unit : str
+        Unit for tables and axes.
+    better : str
+        ``"higher"`` or ``"lower"``: which direction counts as a win in comparisons.
+    meaning : str
+        One line; the full definition is in docs/model.md.
+    """
+
+    name: str
+    unit: str
+    better: str
+    meaning: str
+
+
+KPIS: tuple[KpiSpec, ...] = (
+    KpiSpec("total_value", "value", "higher", "customer value delivered within the horizon"),
+    KpiSpec("end_value_rate", "value/week", "higher", "value per week in the last week"),
+    KpiSpec("aligned_capacity_share", "share", "higher", "share of work on the currently most attractive themes"),
+    KpiSpec("adaptation_lag_weeks", "weeks", "lower", "weeks from a change of the leading themes to the first work started on a new leader"),
+    KpiSpec("waste_share", "share", "lower", "capacity lost to stopping, switching and work that delivered below the hurdle"),
+    KpiSpec("overhead_share", "share", "lower", "capacity spent on planning, alignment, workshops and retrospectives"),
+    KpiSpec("lead_time_weeks", "weeks", "lower", "weeks from an idea's arrival to its delivery"),
+    KpiSpec("conflicts_caught_early", "conflicts", "higher", "conflicts discovered by workshops before both sides were delivered"),
+    KpiSpec("conflicts_caught_late", "conflicts", "lower", "conflicts that surfaced only when both sides were live"),
+    KpiSpec("synergy_value", "value", "higher", "value from synergies between delivered initiatives"),
+    KpiSpec("estimation_error", "log ratio", "lower", "mean absolute log error of planners' value beliefs at the end"),
+    KpiSpec("okr_score_mean", "score", "higher", "mean key-result score (0-1) of completed OKR cycles"),
+    KpiSpec("initiatives_delivered", "initiatives", "higher", "initiatives delivered within the horizon"),
+    KpiSpec("initiatives_stopped", "stops", "lower", "times running work was stopped"),
+)
+
+_BY_NAME = {k.name: k for k in KPIS}
+
+
+def kpi(name: str) -> KpiSpec:
+    """Definition of KPI `name`, with the valid names in the error."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        from okrsim.errors import ParameterError
+
+        raise ParameterError(f"unknown KPI {name!r}; valid KPIs are {', '.join(_BY_NAME)}") from None
+
+
+def weekly_attractiveness(weeks: int, path: MarketPath) -> np.ndarray:
+    """True attractiveness (weeks x themes) in force when each week's value is booked.
+
+    World events act before the ledger at equal times, so week t sees every shift and
+    shock up to and including time t.
+    """
+    index = np.searchsorted(path.times, np.arange(weeks), side="right") - 1
+    return path.levels[index]
+
+
+def realised_values(record: RunRecord) -> np.ndarray:
+    """Value each initiative earned within the horizon (0 if not delivered).
+
+    Each delivered initiative has segments of constant value rate (it changes when a
+    conflict cannibalises it); its value is the rate times the attractiveness of its themes,
+    summed over the weeks of each segment.
+    """
+    out = np.zeros(record.ideas.n)
+    if not record.eff_history:
+        return out
+    ids, lo, hi, eff = [], [], [], []
+    for i, segments in record.eff_history.items():
+        for s, (start, rate) in enumerate(segments):
+            ids.append(i)
+            lo.append(start)
+            hi.append(segments[s + 1][0] if s + 1 < len(segments) else record.weeks)
+            eff.append(rate)
+    weeks = record.weeks
+    cum = np.vstack([np.zeros(record.attractiveness.shape[1]), np.cumsum(record.attractiveness, axis=0)])
+    lo_a, hi_a = np.minimum(lo, weeks), np.minimum(hi, weeks)
+    per_segment = np.asarray(eff) * (record.weights[ids] * (cum[hi_a] - cum[lo_a])).sum(axis=1)
+    np.add.at(out, ids, per_segment)
+    return out
+
+
+def belief_error(record: RunRecord, beliefs: Beliefs, known: int) -> float:
+    """Mean absolute log error of the planners' value beliefs over the first `known` ideas."""
+    if known == 0:
+        return math.nan
+    ideas = record.ideas
+    log_value = np.log(ideas.value[:known])
+    logv = believed_log_value(log_value + ideas.est_error[:known], ideas.theme[:known], beliefs,
+                              math.log(record.portfolio.value_median))
+    return float(np.mean(np.abs(logv - log_value)))
+
+
+def _adaptation_lag(record: RunRecord) -> float:
+    levels, times = record.path.levels, record.path.times
+    n_top = n_top_themes(levels.shape[1])
+    top = np.argsort(-levels, axis=1, kind="stable")[:, :n_top].tolist()
+    changes = []
+    for s in range(1, len(top)):
+        new = set(top[s]) - set(top[s - 1])
+        if new:
+            changes.append((float(times[s]), new))
+    if not changes:
+        return math.nan
+    lags = []
+    for n, (when, new) in enumerate(changes):
+        until = changes[n + 1][0] if n + 1 < len(changes) else float(record.weeks)
+        first = next((t for t, theme in record.starts if t >= when and theme in new), math.inf)
+        lags.append(min(first, until) - when)
+    return sum(lags) / len(lags)
+
+
+def compute_kpis(record: RunRecord) -> dict[str, float]:
+    """All KPIs of `KPIS` for one run (definitions in docs/model.md)."""
+    tl = record.timeline
+    capacity = float(record.n_teams * record.weeks)
+    a = record.attractiveness
+    n_top = n_top_themes(a.shape[1])
+    top = np.argsort(-a, axis=1, kind="stable")[:, :n_top]
+    work_by_theme = record.theme_capacity
+    aligned = np.take_along_axis(work_by_theme, top, axis=1).sum()
+    work_total = work_by_theme.sum()
+
+    delivered = np.flatnonzero(~np.isnan(record.delivery_week))
+    realised = realised_values(record)
+    pf = record.portfolio
+    hurdle = pf.waste_hurdle * pf.value_median / pf.effort_median
+    live = np.maximum(record.weeks - (record.delivery_week[delivered] + 1), 0)
+    first_rate = np.array([record.eff_history[i][0][1] for i in delivered.tolist()]) * (
+        record.weights[delivered] * a[np.minimum(record.delivery_week[delivered].astype(int), record.weeks - 1)]
+    ).sum(axis=1) if len(delivered) else np.zeros(0)
+    rate = np.where(live > 0, realised[delivered] / np.maximum(live, 1), first_rate)
+    below = rate / record.ideas.effort[delivered] < hurdle
+    wasted = record.lost.sum() + tl["switching"].sum() + (record.spent[delivered][below] - record.lost[delivered][below]).sum()
+
+    scores = [row[-1] for row in record.scorecards]
+    lead = record.delivery_week[delivered] - record.ideas.arrival[delivered]
+    return {
+        "total_value": float(tl["value"].sum() + tl["synergy"].sum()),
+        "end_value_rate": float(tl["value"][-1] + tl["synergy"][-1]),
+        "aligned_capacity_share": float(aligned / work_total) if work_total > 0 else math.nan,
+        "adaptation_lag_weeks": _adaptation_lag(record),
+        "waste_share": float(wasted / capacity),
+        "overhead_share": float(tl["overhead"].sum() / capacity),
+        "lead_time_weeks": float(lead.mean()) if len(lead) else math.nan,
+        "conflicts_caught_early": float(record.caught_early),
+        "conflicts_caught_late": float(record.caught_late),
+        "synergy_value": float(tl["synergy"].sum()),
+        "estimation_error": belief_error(record, record.final_beliefs, record.n_known),
+        "okr_score_mean": float(np.mean(scores)) if scores else math.nan,
+        "initiatives_delivered": float(len(delivered)),
+        "initiatives_stopped": float(record.n_stops.sum()),
+    }

@@ -1,0 +1,226 @@
+"""The outcome of one run: KPIs at once, tidy frames on demand.
+
+SimPy ships no monitoring on purpose; the model appends plain tuples and lists while it
+runs, and this module turns them into documented pandas frames only when somebody asks.
+Sweeps of thousands of runs read `Run.kpis` and never pay for DataFrames.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from okrsim.governance import Beliefs
+from okrsim.kpis import belief_error, compute_kpis, realised_values
+from okrsim.market import MarketPath, n_top_themes
+from okrsim.portfolio import Ideas, Interactions
+
+if TYPE_CHECKING:
+    from okrsim.params import Policy, Portfolio, Scenario
+
+__all__ = ["Run", "RunRecord"]
+
+_STATUS = {-1: "unknown", 0: "waiting", 1: "in_progress", 2: "delivered"}
+_PAIR_EVENTS = ("conflict_discovered", "synergy_discovered", "conflict_surfaced", "synergy_harvested")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """Raw arrays and tuples a run leaves behind (internal; frames are the public form)."""
+
+    weeks: int
+    n_teams: int
+    path: MarketPath
+    attractiveness: np.ndarray
+    ideas: Ideas
+    pairs: Interactions
+    weights: np.ndarray
+    timeline: dict[str, np.ndarray]
+    theme_capacity: np.ndarray
+    status: np.ndarray
+    n_known: int
+    start_week: np.ndarray
+    delivery_week: np.ndarray
+    spent: np.ndarray
+    lost: np.ndarray
+    n_stops: np.ndarray
+    eff_history: dict[int, list[tuple[int, float]]]
+    selected_logv: np.ndarray
+    pair_found: np.ndarray
+    cycles: list[tuple]
+    scorecards: list[tuple]
+    events: list[tuple[float, str, int, int, float]]
+    starts: list[tuple[float, int]]
+    caught_early: int
+    caught_late: int
+    final_beliefs: Beliefs
+    n_events: int
+    portfolio: Portfolio
+    lag: int
+
+
+class Run:
+    """One simulated replication of a policy in a scenario.
+
+    Attributes
+    ----------
+    scenario, policy : Scenario, Policy
+        The inputs.
+    seed : numpy.random.SeedSequence
+        The seed the run's streams were derived from.
+    kpis : Mapping[str, float]
+        Read-only KPIs (see `okrsim.kpis.KPIS` and docs/model.md).
+    n_events : int
+        SimPy events processed: a cheap fingerprint of the run and the basis of benchmarks.
+
+    Frames (built on first access; columns documented in docs/model.md):
+    `timeline`, `themes`, `initiatives`, `scorecards`, `cycles`, `events`.
+    """
+
+    def __init__(self, scenario: Scenario, policy: Policy, seed: np.random.SeedSequence, record: RunRecord):
+        self.scenario = scenario
+        self.policy = policy
+        self.seed = seed
+        self._record = record
+        self.n_events = record.n_events
+        self.kpis = MappingProxyType(compute_kpis(self._record))
+
+    def __repr__(self) -> str:
+        return (f"Run(scenario={self.scenario.name!r}, policy={self.policy.name!r}, "
+                f"total_value={self.kpis['total_value']:.1f}, events={self.n_events})")
+
+    @cached_property
+    def timeline(self) -> pd.DataFrame:
+        """One row per week: capacity use, value booked, alignment."""
+        r = self._record
+        tl = r.timeline
+        a = r.attractiveness
+        n_top = n_top_themes(a.shape[1])
+        top = np.argsort(-a, axis=1, kind="stable")[:, :n_top]
+        work = r.theme_capacity.sum(axis=1)
+        aligned = np.take_along_axis(r.theme_capacity, top, axis=1).sum(axis=1)
+        value = tl["value"] + tl["synergy"]
+        delivered = np.bincount(
+            r.delivery_week[~np.isnan(r.delivery_week)].astype(int), minlength=r.weeks
+        )[: r.weeks]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(work > 0, aligned / np.where(work > 0, work, 1), np.nan)
+        return pd.DataFrame({
+            "week": np.arange(r.weeks),
+            "capacity": np.full(r.weeks, float(r.n_teams)),
+            "work": tl["work"],
+            "overhead": tl["overhead"],
+            "switching": tl["switching"],
+            "idle": tl["idle"],
+            "value": value,
+            "synergy_value": tl["synergy"],
+            "cumulative_value": np.cumsum(value),
+            "aligned_share": share,
+            "delivered": np.cumsum(delivered),
+        })
+
+    @cached_property
+    def themes(self) -> pd.DataFrame:
+        """One row per week and theme: true and perceived attractiveness, work spent."""
+        r = self._record
+        a = r.attractiveness
+        weeks, k = a.shape
+        perceived = np.vstack([r.path.perceived(t, r.lag) for t in range(weeks)])
+        rank = np.argsort(np.argsort(-a, axis=1, kind="stable"), axis=1) + 1
+        return pd.DataFrame({
+            "week": np.repeat(np.arange(weeks), k),
+            "theme": np.tile(np.arange(k), weeks),
+            "attractiveness": a.ravel(),
+            "perceived": perceived.ravel(),
+            "rank": rank.ravel(),
+            "top": (rank <= n_top_themes(k)).ravel(),
+            "work": r.theme_capacity.ravel(),
+        })
+
+    @cached_property
+    def initiatives(self) -> pd.DataFrame:
+        """One row per idea known by the end of the run."""
+        r = self._record
+        n = r.n_known
+        ideas = r.ideas
+        realised = realised_values(r)
+        delivered_rate = np.array([r.eff_history[i][0][1] if i in r.eff_history else np.nan for i in range(n)])
+        return pd.DataFrame({
+            "initiative": np.arange(n),
+            "arrival_week": ideas.arrival[:n],
+            "theme": ideas.theme[:n],
+            "secondary_theme": ideas.theme2[:n],
+            "teams_needed": np.array([len(t) for t in ideas.teams[:n]]),
+            "teams": [",".join(map(str, t)) for t in ideas.teams[:n]],
+            "effort": ideas.effort[:n],
+            "value_rate": ideas.value[:n],
+            "estimate": ideas.value[:n] * np.exp(ideas.est_error[:n]),
+            "sponsor_power": ideas.sponsor[:n],
+            "status": pd.Categorical([_STATUS[int(s)] for s in r.status[:n]], categories=list(_STATUS.values())[1:]),
+            "start_week": r.start_week[:n],
+            "delivery_week": r.delivery_week[:n],
+            "lead_time_weeks": r.delivery_week[:n] - ideas.arrival[:n],
+            "stops": r.n_stops[:n],
+            "effort_spent": r.spent[:n],
+            "effort_lost": r.lost[:n],
+            "delivered_value_rate": delivered_rate,
+            "realised_value": realised[:n],
+            "believed_value_at_start": np.exp(r.selected_logv[:n]),
+        })
+
+    @cached_property
+    def scorecards(self) -> pd.DataFrame:
+        """One row per key result of every completed OKR cycle."""
+        cols = ["cycle", "start_week", "end_week", "objective", "theme", "key_result", "target", "achieved", "score"]
+        return pd.DataFrame(self._record.scorecards, columns=cols)
+
+    @cached_property
+    def cycles(self) -> pd.DataFrame:
+        """One row per completed planning cycle: flow, learning and OKR summary."""
+        r = self._record
+        rows = []
+        for index, start, end, started, stopped, delivered, okr_score, beliefs, known, ids in r.cycles:
+            ids = np.asarray(ids, dtype=int)
+            disappointment = float(np.mean(r.selected_logv[ids] - np.log(r.ideas.value[ids]))) if len(ids) else np.nan
+            rows.append((index, start, end, started, stopped, delivered, belief_error(r, beliefs, known),
+                         disappointment, okr_score))
+        cols = ["cycle", "start_week", "end_week", "started", "stopped", "delivered",
+                "estimation_error", "disappointment", "okr_score"]
+        return pd.DataFrame(rows, columns=cols)
+
+    @cached_property
+    def events(self) -> pd.DataFrame:
+        """The event log: what happened when, one row per event."""
+        rows = []
+        for time, kind, a, b, amount in self._record.events:
+            if kind in _PAIR_EVENTS:
+                rows.append((time, kind, a, b, -1, amount))
+            else:
+                rows.append((time, kind, a, -1, b, amount))
+        df = pd.DataFrame(rows, columns=["time", "kind", "initiative", "partner", "theme", "amount"])
+        df["kind"] = df["kind"].astype("category")
+        return df
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """All frames by name, e.g. to save a run."""
+        return {name: getattr(self, name) for name in ("timeline", "themes", "initiatives", "scorecards", "cycles", "events")}
+
+    def summary(self) -> dict[str, Any]:
+        """Inputs, seed and KPIs as plain data (for JSON output)."""
+        return {
+            "scenario": self.scenario.name,
+            "policy": self.policy.name,
+            "seed": _seed_repr(self.seed),
+            "n_events": self.n_events,
+            "kpis": {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in self.kpis.items()},
+        }
+
+
+def _seed_repr(seq: np.random.SeedSequence) -> dict[str, Any]:
+    return {"entropy": int(seq.entropy), "spawn_key": list(seq.spawn_key)}  # type: ignore[arg-type]
