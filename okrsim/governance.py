@@ -167,31 +167,27 @@ def interaction_adjustment(
     synergy with a delivered partner is worth its full bonus to the open idea; between two
     open ideas each carries half, which bundles them.
     """
-    adj = np.zeros(len(value))
+    n = len(value)
     if len(pair_a) == 0:
-        return adj
+        return np.zeros(n)
     va, vb = value[pair_a], value[pair_b]
     sa, sb = status[pair_a], status[pair_b]
     m = np.minimum(va, vb)
     valid = (sa >= 0) & (sb >= 0)
     open_a, open_b = valid & (sa <= 1), valid & (sb <= 1)
+    s = ~conflict
     # conflicts: the less committed idea (waiting < running < delivered) carries the cost;
     # between equally committed ideas, the smaller one does
-    c = conflict
-    to_a = c & open_a & ((sa < sb) | ((sa == sb) & (va <= vb)))
-    to_b = c & open_b & ((sb < sa) | ((sa == sb) & (va > vb)))
-    np.add.at(adj, pair_a[to_a], -severity * m[to_a])
-    np.add.at(adj, pair_b[to_b], -severity * m[to_b])
+    to_a = conflict & open_a & ((sa < sb) | ((sa == sb) & (va <= vb)))
+    to_b = conflict & open_b & ((sb < sa) | ((sa == sb) & (va > vb)))
     # synergies: full bonus when the partner is delivered, half each while both are open
-    s = ~conflict
-    full_a = s & open_a & (sb == 2)
-    full_b = s & open_b & (sa == 2)
-    half = s & open_a & open_b
-    np.add.at(adj, pair_a[full_a], bonus * m[full_a])
-    np.add.at(adj, pair_b[full_b], bonus * m[full_b])
-    np.add.at(adj, pair_a[half], 0.5 * bonus * m[half])
-    np.add.at(adj, pair_b[half], 0.5 * bonus * m[half])
-    return adj
+    both = s & open_a & open_b
+    gain_a = bonus * m * (s & open_a & (sb == 2)) + 0.5 * bonus * m * both
+    gain_b = bonus * m * (s & open_b & (sa == 2)) + 0.5 * bonus * m * both
+    amount_a = gain_a - severity * m * to_a
+    amount_b = gain_b - severity * m * to_b
+    return (np.bincount(pair_a, weights=amount_a, minlength=n)[:n]
+            + np.bincount(pair_b, weights=amount_b, minlength=n)[:n])
 
 
 def priority(value: np.ndarray, remaining_effort: np.ndarray, sponsor: np.ndarray, political_weight: float) -> np.ndarray:

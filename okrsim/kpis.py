@@ -20,7 +20,7 @@ from okrsim.market import MarketPath, n_top_themes
 if TYPE_CHECKING:
     from okrsim.recorder import RunRecord
 
-__all__ = ["KPIS", "KpiSpec", "belief_error", "compute_kpis", "kpi", "realised_values", "weekly_attractiveness"]
+__all__ = ["ADAPTATION_WINDOW", "ADAPTED_SHARE", "KPIS", "KpiSpec", "adaptation_lags", "belief_error", "compute_kpis", "kpi", "realised_values", "weekly_attractiveness"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ KPIS: tuple[KpiSpec, ...] = (
     KpiSpec("total_value", "value", "higher", "customer value delivered within the horizon"),
     KpiSpec("end_value_rate", "value/week", "higher", "value per week in the last week"),
     KpiSpec("aligned_capacity_share", "share", "higher", "share of work on the currently most attractive themes"),
-    KpiSpec("adaptation_lag_weeks", "weeks", "lower", "weeks from a change of the leading themes to the first work started on a new leader"),
+    KpiSpec("adaptation_lag_weeks", "weeks", "lower", "weeks from a change of the leading themes until half of the work follows it"),
     KpiSpec("waste_share", "share", "lower", "capacity lost to stopping, switching and work that delivered below the hurdle"),
     KpiSpec("overhead_share", "share", "lower", "capacity spent on planning, alignment, workshops and retrospectives"),
     KpiSpec("lead_time_weeks", "weeks", "lower", "weeks from an idea's arrival to its delivery"),
@@ -121,23 +121,40 @@ def belief_error(record: RunRecord, beliefs: Beliefs, known: int) -> float:
     return float(np.mean(np.abs(logv - log_value)))
 
 
-def _adaptation_lag(record: RunRecord) -> float:
+#: Share of work the new leading themes must reach for the organisation to count as adapted.
+ADAPTED_SHARE = 0.5
+#: Weeks over which the work share is averaged before comparing it with `ADAPTED_SHARE`.
+ADAPTATION_WINDOW = 4
+
+
+def adaptation_lags(record: RunRecord) -> list[float]:
+    """Weeks from each change of the leading themes until the organisation followed it.
+
+    A change is a market shift or shock after which the top third of themes (by true
+    attractiveness) contains a theme it did not contain before.  The organisation has
+    adapted when the work on the new leading themes, averaged over `ADAPTATION_WINDOW`
+    weeks, first reaches `ADAPTED_SHARE` of all work.  The wait is censored at the next
+    change (or the horizon): a policy that never follows scores the whole interval.
+    """
     levels, times = record.path.levels, record.path.times
     n_top = n_top_themes(levels.shape[1])
-    top = np.argsort(-levels, axis=1, kind="stable")[:, :n_top].tolist()
-    changes = []
-    for s in range(1, len(top)):
-        new = set(top[s]) - set(top[s - 1])
-        if new:
-            changes.append((float(times[s]), new))
+    top = np.argsort(-levels, axis=1, kind="stable")[:, :n_top]
+    changes = [(float(times[s]), top[s]) for s in range(1, len(top)) if set(top[s].tolist()) - set(top[s - 1].tolist())]
     if not changes:
-        return math.nan
+        return []
+    work = record.theme_capacity
+    total = work.sum(axis=1)
+    kernel = np.ones(ADAPTATION_WINDOW)
+    smooth_total = np.convolve(total, kernel)[: len(total)]
     lags = []
-    for n, (when, new) in enumerate(changes):
+    for n, (when, leaders) in enumerate(changes):
         until = changes[n + 1][0] if n + 1 < len(changes) else float(record.weeks)
-        first = next((t for t, theme in record.starts if t >= when and theme in new), math.inf)
-        lags.append(min(first, until) - when)
-    return sum(lags) / len(lags)
+        share_on = np.convolve(work[:, leaders].sum(axis=1), kernel)[: len(total)]
+        first_week = int(math.ceil(when))
+        weeks = np.arange(first_week + ADAPTATION_WINDOW - 1, min(int(math.ceil(until)), record.weeks))
+        ok = weeks[share_on[weeks] >= ADAPTED_SHARE * np.maximum(smooth_total[weeks], 1e-12)]
+        lags.append(min(float(ok[0]) + 1.0 if len(ok) else until, until) - when)
+    return lags
 
 
 def compute_kpis(record: RunRecord) -> dict[str, float]:
@@ -169,7 +186,7 @@ def compute_kpis(record: RunRecord) -> dict[str, float]:
         "total_value": float(tl["value"].sum() + tl["synergy"].sum()),
         "end_value_rate": float(tl["value"][-1] + tl["synergy"][-1]),
         "aligned_capacity_share": float(aligned / work_total) if work_total > 0 else math.nan,
-        "adaptation_lag_weeks": _adaptation_lag(record),
+        "adaptation_lag_weeks": float(np.mean(lags)) if (lags := adaptation_lags(record)) else math.nan,
         "waste_share": float(wasted / capacity),
         "overhead_share": float(tl["overhead"].sum() / capacity),
         "lead_time_weeks": float(lead.mean()) if len(lead) else math.nan,

@@ -26,12 +26,12 @@ import simpy
 
 from okrsim import governance as gov
 from okrsim.errors import ParameterError
-from okrsim.kpis import weekly_attractiveness
-from okrsim.market import draw_market, market_process
+from okrsim.market import market_process
 from okrsim.params import Policy, Scenario
-from okrsim.portfolio import SECONDARY_WEIGHT, arrival_process, draw_ideas, draw_interactions, theme_bias
+from okrsim.portfolio import SECONDARY_WEIGHT, arrival_process
 from okrsim.recorder import Run, RunRecord
-from okrsim.streams import SeedLike, as_seed_sequence, source_generators
+from okrsim.streams import SeedLike, as_seed_sequence
+from okrsim.world import draw_world
 
 __all__ = ["check_compatible", "simulate"]
 
@@ -106,50 +106,42 @@ class _Simulation:
         self.scenario, self.policy = scenario, policy
         m, pf, org = scenario.market, scenario.portfolio, scenario.organisation
         self.weeks, self.k, self.n_teams, self.wip = scenario.horizon.weeks, m.n_themes, org.n_teams, org.wip_limit
-        rng = source_generators(seq)
-        self.path = draw_market(m, self.weeks, rng["market"], rng["perception"])
-        self.bias = theme_bias(self.k, pf.assumption_bias, rng["bias"])
-        self.ideas = ideas = draw_ideas(pf, org, self.path, self.weeks, self.bias, rng["backlog"], rng["arrivals"])
-        self.pairs = pairs = draw_interactions(pf, ideas.n, rng["conflicts"], rng["synergies"])
+        self.world = world = draw_world(scenario, seq)
+        self.path, self.ideas, self.pairs = world.path, world.ideas, world.pairs
+        ideas = world.ideas
         n = ideas.n
         self.n_initial = pf.initial_backlog
-        self.attractiveness = weekly_attractiveness(self.weeks, self.path)
-
-        # static per-idea data: lists for the weekly loops, arrays for planning
-        self.theme = ideas.theme.tolist()
-        self.teams = ideas.teams
-        self.value = ideas.value.tolist()
-        self.arrival = ideas.arrival.tolist()
-        self.weights = gov.theme_weights(ideas.theme, ideas.theme2, self.k)
-        self.theme2 = ideas.theme2.tolist()
-        self.log_value = np.log(ideas.value)
-        self.log_estimate = self.log_value + ideas.est_error
-        self.log_value_list = self.log_value.tolist()
+        self.attractiveness, self.weights = world.attractiveness, world.weights
+        self.theme, self.theme2, self.teams = world.theme, world.theme2, ideas.teams
+        self.value, self.arrival, self.part_size = world.value, world.arrival, world.part_size
+        self.log_value, self.log_estimate, self.log_value_list = world.log_value, world.log_estimate, world.log_value_list
+        self.pair_a, self.pair_b, self.pair_conflict, self.partners = world.pair_a, world.pair_b, world.pair_conflict, world.partners
         self.log_median = math.log(pf.value_median)
-        self.local_key = (1.0 - policy.horizontal_alignment) * org.local_priority_spread * ideas.local
-        part = ideas.effort / ideas.members.sum(axis=1)
-        self.part_size = part.tolist()
         self.half_life = pf.staleness_half_life_weeks
         self.lag = m.detection_lag_weeks
+        self.local_key = (1.0 - policy.horizontal_alignment) * org.local_priority_spread * ideas.local
+        # Priority is (1 - w) * log(value per effort) + w * log(sponsor power) (see
+        # governance.priority); the terms that never change during a run are added up once.
+        # Staleness enters as slope * arrival: the common -slope * t shifts every idea alike.
+        w = policy.political_weight
+        self.stale_slope = math.log(2.0) / self.half_life if self.half_life > 0 else 0.0
+        self.static_priority = (1.0 - w) * (self.stale_slope * ideas.arrival - np.log(ideas.effort)) + w * np.log(ideas.sponsor)
 
         # interactions
-        self.pair_needed = gov.workshops_needed(pairs.visibility, policy.transparency)
-        self.pair_seen = np.zeros(pairs.n)
-        self.pair_found = np.zeros(pairs.n, bool)
-        self.pair_a, self.pair_b, self.pair_conflict = pairs.a.tolist(), pairs.b.tolist(), pairs.conflict.tolist()
-        self.partners: dict[int, list[int]] = {}
-        for p, (a, b) in enumerate(zip(self.pair_a, self.pair_b)):
-            self.partners.setdefault(a, []).append(p)
-            self.partners.setdefault(b, []).append(p)
+        self.pair_needed = gov.workshops_needed(self.pairs.visibility, policy.transparency)
+        self.pair_seen = np.zeros(self.pairs.n)
+        self.pair_found = np.zeros(self.pairs.n, bool)
 
         # dynamic per-idea state
         self.status = [WAITING] * self.n_initial + [UNKNOWN] * (n - self.n_initial)
         self.n_known = self.n_initial
-        self.pending = ideas.members.copy()  # parts neither active nor done
-        self.pending_rem = ideas.members * part[:, None]  # remaining effort of pending parts
-        self.parts_left = ideas.members.sum(axis=1).tolist()
+        # parts neither active nor done: remaining effort by team, per idea; the mask and the
+        # per-idea total mirror them for vectorised planning
+        self.pend: list[dict[int, float]] = [dict.fromkeys(t, s) for t, s in zip(ideas.teams, self.part_size)]
+        self.pending_mask = ideas.members.copy()
+        self.pend_total = ideas.effort.tolist()
+        self.parts_left = list(world.n_parts)
         self.active_parts = [0] * n
-        self.spent = [0.0] * n
         self.lost = [0.0] * n
         self.start_week = [math.nan] * n
         self.delivery_week = [math.nan] * n
@@ -170,7 +162,7 @@ class _Simulation:
         self.active_rem: list[dict[int, float]] = [{} for _ in t]
         self.queue: list[list[int]] = [[] for _ in t]
         self.qptr = [0 for _ in t]
-        self.qkey: list[dict[int, float]] = [{} for _ in t]
+        self.team_key = np.full((n, self.n_teams), -np.inf)  # each team's planned priority of each idea
         self.sync: list[list[int]] = [[] for _ in t]
         self.may_pull = [False for _ in t]
         self.overhead_debt = [0.0 for _ in t]
@@ -191,9 +183,9 @@ class _Simulation:
         self.syn_rate = [0.0] * self.k
         self.to_book: list[tuple[int, float]] = []
         self.syn_to_book: list[tuple[int, float]] = []
-        self.wk_work = self.wk_overhead = self.wk_switching = self.wk_idle = 0.0
+        self.wk_overhead = self.wk_switching = self.wk_idle = 0.0
         self.wk_theme = [0.0] * self.k
-        self.tl: dict[str, list[float]] = {c: [] for c in ("value", "synergy", "work", "overhead", "switching", "idle")}
+        self.tl: dict[str, list[float]] = {c: [] for c in ("value", "synergy", "overhead", "switching", "idle")}
         self.theme_rows: list[list[float]] = []
         self.events: list[tuple[float, str, int, int, float]] = []
         self.starts: list[tuple[float, int]] = []
@@ -259,25 +251,27 @@ class _Simulation:
         self.events.append((t, "planning", -1, -1, float(pol.n_objectives)))
 
         cand = np.flatnonzero((status == WAITING) | (status == IN_PROGRESS))
-        logv = gov.believed_log_value(self.log_estimate[:known], ideas.theme[:known], self.beliefs, self.log_median)
-        stale = 0.5 ** ((t - ideas.arrival[:known]) / self.half_life) if self.half_life > 0 else 1.0
-        w = self.weights[:known]
-        plain = np.exp(logv) * stale * (w @ perceived)  # believed value per week, before OKR focus
-        value = plain * (1.0 + pol.okr_focus * w[:, goals].sum(axis=1))
+        if self.beliefs.count.any():
+            logv = gov.believed_log_value(self.log_estimate[:known], ideas.theme[:known], self.beliefs, self.log_median)
+        else:
+            logv = self.log_estimate[:known]
+        # each idea's perceived attractiveness and its weight on the objectives
+        on_goals = np.zeros(self.k)
+        on_goals[goals] = 1.0
+        w1, t1, w2, t2 = self.world.w1[:known], ideas.theme[:known], self.world.w2[:known], self.world.t2[:known]
+        attract = w1 * perceived[t1] + w2 * perceived[t2]
+        focus = w1 * on_goals[t1] + w2 * on_goals[t2]
+        log_value = logv + np.log(attract) + np.log1p(pol.okr_focus * focus)  # before staleness
         found = np.flatnonzero(self.pair_found & (self.pairs.b < known))
         if len(found):
-            value = value + gov.interaction_adjustment(
-                value, status, self.pairs.a[found], self.pairs.b[found], self.pairs.conflict[found],
-                pf.conflict_severity, pf.synergy_bonus,
-            )
+            log_value = self.adjust_for_interactions(log_value, status, found, t)
         self.planned_logv[cand] = logv[cand]
-        effort = ideas.effort[cand]
-        remaining = effort + np.array(self.lost)[cand] - np.array(self.spent)[cand]
+        remaining = self.remaining(cand)
         capacity = float(self.n_teams * pol.cadence_weeks)
         cand_theme = ideas.theme[cand]
         # Rank by value per total effort (WSJF): replanning with unchanged information must
         # not reorder work, so sunk effort only enters the decision to stop running work.
-        pri = base = gov.priority(value[cand], effort, ideas.sponsor[cand], pol.political_weight)
+        pri = base = (1.0 - pol.political_weight) * log_value[cand] + self.static_priority[cand]
         order = np.argsort(-pri, kind="stable")
         inside = gov.within_capacity(order, remaining, capacity)
         target = gov.theme_shares(cand_theme[order[inside]], remaining[order[inside]], self.k)
@@ -289,9 +283,11 @@ class _Simulation:
             order = np.argsort(-pri, kind="stable")
             inside = gov.within_capacity(order, remaining, capacity)
         ranked = cand[order]
+        plain = np.exp(logv - self.stale_slope * (t - ideas.arrival[:known])) * attract
         self.open_cycle(t, goals, perceived, ranked[inside], plain)
         if pol.can_stop_running_work:
             # what is left to do, not what was already spent, decides whether to go on
+            effort = ideas.effort[cand]
             keep = base + (1.0 - pol.political_weight) * np.log(effort / np.maximum(remaining, 1e-9))
             order = np.argsort(-keep, kind="stable")
             inside = gov.within_capacity(order, remaining, capacity)
@@ -303,6 +299,23 @@ class _Simulation:
         self.build_queues(cand, pri)
         for intake in self.intake:
             intake.clear()
+
+    def remaining(self, ids: np.ndarray) -> np.ndarray:
+        """Effort still to do on each of `ids`: pending parts plus what active parts lack."""
+        total = np.array(self.pend_total)
+        for rem in self.active_rem:
+            for i, r in rem.items():
+                total[i] += r
+        return total[ids]
+
+    def adjust_for_interactions(self, log_value: np.ndarray, status: np.ndarray, found: np.ndarray, t: int) -> np.ndarray:
+        """Discovered conflicts and synergies change what ideas are worth to the planners."""
+        pairs, pf = self.pairs, self.scenario.portfolio
+        age = self.stale_slope * (t - self.ideas.arrival[: len(log_value)])  # planners expect staleness
+        value = np.exp(log_value - age)
+        adj = gov.interaction_adjustment(value, status, pairs.a[found], pairs.b[found], pairs.conflict[found],
+                                         pf.conflict_severity, pf.synergy_bonus)
+        return np.log(np.maximum(value + adj, 1e-12)) + age
 
     def workshop(self, t: int, known: int, status: np.ndarray) -> None:
         """Joint OKR/portfolio workshop: each open pair of known ideas may be discovered."""
@@ -334,8 +347,9 @@ class _Simulation:
                 self.active[j].remove(i)
                 lost = self.policy.switch_loss * (self.part_size[i] - rem)
                 loss += lost
-                self.pending[i, j] = True
-                self.pending_rem[i, j] = rem + lost
+                self.pend[i][j] = rem + lost
+                self.pend_total[i] += rem + lost
+                self.pending_mask[i, j] = True
                 self.switch_debt[j] += self.policy.ramp_up_weeks
                 self.may_pull[j] = True
             for j in self.teams[i]:
@@ -351,19 +365,17 @@ class _Simulation:
     def build_queues(self, cand: np.ndarray, pri: np.ndarray) -> None:
         """Each team's order of its pending parts: the global priority plus, unless teams
         are horizontally aligned, their own local preferences."""
-        rows, cols = np.nonzero(self.pending[cand])
-        keys = pri[rows] + self.local_key[cand[rows], cols]
+        rows, cols = np.nonzero(self.pending_mask[cand])
+        ids = cand[rows]
+        keys = pri[rows] + self.local_key[ids, cols]
+        self.team_key[ids, cols] = keys
         order = np.lexsort((-keys, cols))
-        ids, keys, cols = cand[rows[order]].tolist(), keys[order].tolist(), cols[order]
-        bounds = np.searchsorted(cols, np.arange(self.n_teams + 1)).tolist()
+        ordered = ids[order].tolist()
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(cols, minlength=self.n_teams)))).tolist()
         for j in range(self.n_teams):
-            lo, hi = bounds[j], bounds[j + 1]
-            self.queue[j] = queue = ids[lo:hi]
-            self.qkey[j] = key = dict(zip(queue, keys[lo:hi]))
+            self.queue[j] = ordered[bounds[j]:bounds[j + 1]]
             self.qptr[j] = 0
             self.may_pull[j] = True
-            if self.sync[j]:
-                self.sync[j] = [i for i in self.sync[j] if i in key]
 
     def open_cycle(self, t: int, goals: np.ndarray, perceived: np.ndarray, expected: np.ndarray,
                    plain_value: np.ndarray) -> None:
@@ -418,29 +430,26 @@ class _Simulation:
     def team_process(self, j: int) -> Generator[simpy.Event, None, None]:
         """One team's weeks: pay overhead and switching debts, then share the rest of its
         capacity equally over its active parts (processor sharing up to the WIP limit)."""
-        env, active, rem = self.env, self.active[j], self.active_rem[j]
-        spent, theme, tc = self.spent, self.theme, self.wk_theme
-        switch_debt, may_pull, wip = self.switch_debt, self.may_pull, self.wip
+        env, active, rem, theme, tc = self.env, self.active[j], self.active_rem[j], self.theme, self.wk_theme
+        overhead_debt, switch_debt, may_pull, wip = self.overhead_debt, self.switch_debt, self.may_pull, self.wip
         while True:
             cap = 1.0
-            if self.overhead_debt[j] > 0 or switch_debt[j] > 0:
+            if overhead_debt[j] > 0.0 or switch_debt[j] > 0.0:
                 cap = self.pay_debts(j)
-            if cap > _EPS:
+            if cap > 0.0:
                 if may_pull[j] and len(active) < wip:
                     self.pull(j)
-                n = len(active)
-                if n:
-                    share = cap / n
+                if active:
+                    share = cap / len(active)
                     if min(rem.values()) > share:  # the usual week: nothing finishes
                         for i in active:
                             rem[i] -= share
-                            spent[i] += share
                             tc[theme[i]] += share
-                        self.wk_work += cap
                         cap = 0.0
                     else:
                         cap = self.work_until_done(j, cap)
-            self.wk_idle += cap
+                if cap > 0.0:
+                    self.wk_idle += cap
             yield _Tick(env, 1, WORK)
 
     def pay_debts(self, j: int) -> float:
@@ -463,7 +472,7 @@ class _Simulation:
     def work_until_done(self, j: int, cap: float) -> float:
         """A week in which parts finish: work in steps up to each completion, pulling new
         parts into the freed slots; return capacity that found no work."""
-        active, rem, spent, theme, tc = self.active[j], self.active_rem[j], self.spent, self.theme, self.wk_theme
+        active, rem, theme, tc = self.active[j], self.active_rem[j], self.theme, self.wk_theme
         while True:
             if len(active) < self.wip and self.may_pull[j]:
                 self.pull(j)
@@ -475,9 +484,7 @@ class _Simulation:
             step = m if m < share else share
             for i in active:
                 rem[i] -= step
-                spent[i] += step
                 tc[theme[i]] += step
-            self.wk_work += step * n
             cap -= step * n
             for i in [i for i in active if rem[i] <= _EPS]:
                 self.finish_part(i, j)
@@ -494,45 +501,51 @@ class _Simulation:
         intake): capacity does not idle while there is demand, but unplanned work is not
         prioritised by strategy.
         """
-        active, queue, key, pending = self.active[j], self.queue[j], self.qkey[j], self.pending
+        active, queue, pend, sync = self.active[j], self.queue[j], self.pend, self.sync[j]
         while len(active) < self.wip:
             p = self.qptr[j]
-            while p < len(queue) and not pending[queue[p], j]:
+            n = len(queue)
+            while p < n and j not in pend[queue[p]]:
                 p += 1
             self.qptr[j] = p
-            best, best_key = (queue[p], key[queue[p]]) if p < len(queue) else (-1, -math.inf)
-            for i in self.sync[j]:
-                k = key[i] + self.sync_boost
-                if k > best_key and pending[i, j]:
-                    best, best_key = i, k
+            best = queue[p] if p < n else -1
+            if sync:
+                best_key = self.team_key[best, j] if best >= 0 else -math.inf
+                for i in sync:
+                    k = self.team_key[i, j] + self.sync_boost
+                    if k > best_key and j in pend[i]:
+                        best, best_key = i, k
             if best < 0:
                 intake = self.intake[j]
-                while intake and not pending[intake[0][1], j]:
+                while intake and j not in pend[intake[0][1]]:
                     intake.pop(0)
-                best = intake.pop(0)[1] if intake else -1
-            if best < 0:
-                self.may_pull[j] = False  # nothing left until the next plan, arrival or sync
-                return
+                if not intake:
+                    self.may_pull[j] = False  # nothing left until the next plan, arrival or sync
+                    return
+                best = intake.pop(0)[1]
             self.start_part(best, j)
 
     def start_part(self, i: int, j: int) -> None:
-        self.pending[i, j] = False
-        self.active_rem[j][i] = float(self.pending_rem[i, j])
+        r = self.pend[i].pop(j)
+        self.pend_total[i] -= r
+        self.pending_mask[i, j] = False
+        self.active_rem[j][i] = r
         self.active[j].append(i)
         self.active_parts[i] += 1
-        if i in self.sync[j]:
-            self.sync[j].remove(i)
+        sync = self.sync[j]
+        if i in sync:
+            sync.remove(i)
         if self.status[i] == WAITING:
             self.status[i] = IN_PROGRESS
             t = self.env.now
-            if math.isnan(self.start_week[i]):
+            if self.start_week[i] != self.start_week[i]:  # NaN: first start
                 self.start_week[i] = t
                 self.selected_logv[i] = float(self.planned_logv[i])
             self.cycle["started"] += 1  # type: ignore[index]
             self.starts.append((t, self.theme[i]))
             self.events.append((t, "start", i, self.theme[i], self.value[i]))
-        for other in self.teams[i]:
-            if other != j and self.pending[i, other] and i not in self.sync[other] and i in self.qkey[other]:
+        for other in self.pend[i]:
+            if i not in self.sync[other] and self.team_key[i, other] > -math.inf:
                 self.sync[other].append(i)
                 self.may_pull[other] = True
 
@@ -582,18 +595,17 @@ class _Simulation:
         """Book the week: value of live initiatives at this week's attractiveness, capacity
         use; then make this week's deliveries live from next week on."""
         env, tl, rate, syn_rate = self.env, self.tl, self.rate, self.syn_rate
-        value, synergy, work, overhead, switching, idle = (tl[c] for c in ("value", "synergy", "work", "overhead", "switching", "idle"))
+        value, synergy, overhead, switching, idle = (tl[c] for c in ("value", "synergy", "overhead", "switching", "idle"))
         zeros = [0.0] * self.k
         while True:
             value.append(sum(map(mul, rate, self.a)))
             synergy.append(sum(map(mul, syn_rate, self.a)))
-            work.append(self.wk_work)
             overhead.append(self.wk_overhead)
             switching.append(self.wk_switching)
             idle.append(self.wk_idle)
             self.theme_rows.append(self.wk_theme.copy())
             self.wk_theme[:] = zeros
-            self.wk_work = self.wk_overhead = self.wk_switching = self.wk_idle = 0.0
+            self.wk_overhead = self.wk_switching = self.wk_idle = 0.0
             if self.to_book:
                 self.book(self.to_book, rate)
                 self.to_book = []
@@ -635,7 +647,7 @@ class _Simulation:
             n_known=self.n_known,
             start_week=np.asarray(self.start_week),
             delivery_week=np.asarray(self.delivery_week),
-            spent=np.asarray(self.spent),
+            spent=self.ideas.effort + np.asarray(self.lost) - self.remaining(np.arange(self.ideas.n)),
             lost=np.asarray(self.lost),
             n_stops=np.asarray(self.n_stops),
             eff_history=self.eff_history,

@@ -114,7 +114,7 @@ class Run:
         return pd.DataFrame({
             "week": np.arange(r.weeks),
             "capacity": np.full(r.weeks, float(r.n_teams)),
-            "work": tl["work"],
+            "work": work,
             "overhead": tl["overhead"],
             "switching": tl["switching"],
             "idle": tl["idle"],
