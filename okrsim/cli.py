@@ -202,7 +202,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print()
     print(_headline(c))
     print("\nWhere quarterly cycles do not pay: okrsim compare --scenario mature "
-          "--set quarterly_okr.planning_cost=2")
+          "--set quarterly_okr.planning_cost=2.5")
     hook = _plugin_attr("okrsim.cli_views", "demo_report")
     if hook is not None and not args.no_report:
         path = hook(c, args.report)

@@ -274,4 +274,5 @@ def workshops_needed(visibility: np.ndarray, transparency: float) -> np.ndarray:
         return np.full(len(visibility), np.inf)
     if transparency >= 1:
         return np.ones(len(visibility))
-    return np.maximum(1.0, np.ceil(np.log1p(-visibility) / np.log1p(-transparency)))
+    with np.errstate(over="ignore", divide="ignore"):  # a vanishing transparency finds nothing: inf
+        return np.maximum(1.0, np.ceil(np.log1p(-visibility) / np.log1p(-transparency)))

@@ -242,7 +242,9 @@ class _Simulation:
         cost = pol.planning_cost + pol.alignment_cost * pol.horizontal_alignment + pol.workshop_cost * pol.transparency
         cost += pol.retro_cost if retro else 0.0
         if cost > 0:
-            self.overhead_debt = [d + cost for d in self.overhead_debt]
+            debt = self.overhead_debt  # mutated in place: the team processes hold this list
+            for j in range(self.n_teams):
+                debt[j] += cost
         known = self.n_known
         status = np.array(self.status[:known], np.int8)
         perceived = self.attractiveness[max(0, t - self.lag)] * self.path.perception[t]

@@ -24,10 +24,13 @@ from okrsim.portfolio import Ideas, Interactions
 if TYPE_CHECKING:
     from okrsim.params import Policy, Portfolio, Scenario
 
-__all__ = ["Run", "RunRecord"]
+__all__ = ["EVENT_KINDS", "Run", "RunRecord"]
 
 _STATUS = {-1: "unknown", 0: "waiting", 1: "in_progress", 2: "delivered"}
 _PAIR_EVENTS = ("conflict_discovered", "synergy_discovered", "conflict_surfaced", "synergy_harvested")
+#: Every kind of event in `Run.events`, in a fixed order so frames of different runs concatenate.
+EVENT_KINDS = ("shift", "shock", "arrival", "planning", "objective", "retrospective", "start", "stop", "delivery",
+               *_PAIR_EVENTS)
 
 
 @dataclass(frozen=True)
@@ -187,7 +190,8 @@ class Run:
         rows = []
         for index, start, end, started, stopped, delivered, okr_score, beliefs, known, ids in r.cycles:
             ids = np.asarray(ids, dtype=int)
-            disappointment = float(np.mean(r.selected_logv[ids] - np.log(r.ideas.value[ids]))) if len(ids) else np.nan
+            planned = ids[~np.isnan(r.selected_logv[ids])]  # ad-hoc intake was not chosen on estimates
+            disappointment = float(np.mean(r.selected_logv[planned] - np.log(r.ideas.value[planned]))) if len(planned) else np.nan
             rows.append((index, start, end, started, stopped, delivered, belief_error(r, beliefs, known),
                          disappointment, okr_score))
         cols = ["cycle", "start_week", "end_week", "started", "stopped", "delivered",
@@ -204,7 +208,7 @@ class Run:
             else:
                 rows.append((time, kind, a, -1, b, amount))
         df = pd.DataFrame(rows, columns=["time", "kind", "initiative", "partner", "theme", "amount"])
-        df["kind"] = df["kind"].astype("category")
+        df["kind"] = pd.Categorical(df["kind"], categories=EVENT_KINDS)
         return df
 
     def frames(self) -> dict[str, pd.DataFrame]:

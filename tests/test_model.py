@@ -1,0 +1,251 @@
+"""The simulation: determinism, common random numbers, equivalences and invariants."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import okrsim
+from okrsim import Policy, Scenario, simulate
+from okrsim.kpis import KPIS
+from okrsim.registry import specs
+from okrsim.streams import replication_seed
+
+FRAMES = {
+    "timeline": ["week", "capacity", "work", "overhead", "switching", "idle", "value", "synergy_value",
+                 "cumulative_value", "aligned_share", "delivered"],
+    "themes": ["week", "theme", "attractiveness", "perceived", "rank", "top", "work"],
+    "initiatives": ["initiative", "arrival_week", "theme", "secondary_theme", "teams_needed", "teams", "effort",
+                    "value_rate", "estimate", "sponsor_power", "status", "start_week", "delivery_week",
+                    "lead_time_weeks", "stops", "effort_spent", "effort_lost", "delivered_value_rate",
+                    "realised_value", "believed_value_at_start"],
+    "scorecards": ["cycle", "start_week", "end_week", "objective", "theme", "key_result", "target", "achieved", "score"],
+    "cycles": ["cycle", "start_week", "end_week", "started", "stopped", "delivered", "estimation_error",
+               "disappointment", "okr_score"],
+    "events": ["time", "kind", "initiative", "partner", "theme", "amount"],
+}
+
+FROZEN = Scenario().replace({
+    "market.shift_rate": 0, "portfolio.idea_rate": 0, "portfolio.estimation_noise": 0,
+    "portfolio.assumption_bias": 0, "market.perception_noise": 0, "portfolio.conflict_rate": 0,
+    "portfolio.synergy_rate": 0, "portfolio.staleness_half_life_weeks": 0,
+})
+FREE = Policy.preset("annual").replace({
+    "political_weight": 0, "budget_inertia": 0, "planning_cost": 0, "switch_loss": 0, "ramp_up_weeks": 0,
+    "workshop_cost": 0, "retro_cost": 0, "alignment_cost": 0,
+})
+
+
+@pytest.fixture(scope="module")
+def run() -> okrsim.Run:
+    return simulate(Scenario(), Policy.preset("quarterly_okr"), 11)
+
+
+def test_kpis_are_all_there_and_read_only(run):
+    assert set(run.kpis) == {k.name for k in KPIS}
+    with pytest.raises(TypeError):
+        run.kpis["total_value"] = 0  # type: ignore[index]
+    assert all(isinstance(v, float) for v in run.kpis.values())
+
+
+@pytest.mark.parametrize("name", FRAMES)
+def test_frames_have_the_documented_columns(run, name):
+    frame = getattr(run, name)
+    assert isinstance(frame, pd.DataFrame)
+    assert list(frame.columns) == FRAMES[name]
+    assert len(frame) > 0
+
+
+def test_frames_are_documented_in_model_md():
+    from pathlib import Path
+
+    text = Path(__file__).parents[1].joinpath("docs", "model.md").read_text()
+    for name, columns in FRAMES.items():
+        assert f"`Run.{name}`" in text, name
+        for column in columns:
+            assert f"`{column}`" in text, (name, column)
+    for k in KPIS:
+        assert f"`{k.name}`" in text, k.name
+
+
+def test_same_seed_same_results_bit_for_bit():
+    a = simulate(Scenario(), Policy.preset("quarterly_okr"), 5)
+    b = simulate(Scenario(), Policy.preset("quarterly_okr"), 5)
+    assert dict(a.kpis) == dict(b.kpis)
+    assert a.n_events == b.n_events
+    for name in FRAMES:
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True)
+
+
+def test_different_seed_different_results():
+    a = simulate(Scenario(), Policy(), 5)
+    b = simulate(Scenario(), Policy(), 6)
+    assert a.kpis["total_value"] != b.kpis["total_value"]
+    assert not a.initiatives["value_rate"].equals(b.initiatives["value_rate"])
+
+
+def test_seed_sequence_and_int_agree():
+    assert simulate(Scenario(), Policy(), np.random.SeedSequence(7)).kpis == simulate(Scenario(), Policy(), 7).kpis
+
+
+def test_policies_share_market_and_ideas_within_a_replication():
+    seq = replication_seed(3, 4)
+    runs = [simulate(Scenario.preset("turbulent"), Policy.preset(p), seq) for p in ("annual", "quarterly_okr", "only_learning")]
+    market = [r.themes[["week", "theme", "attractiveness"]] for r in runs]
+    for other in market[1:]:
+        pd.testing.assert_frame_equal(market[0], other, check_exact=True)
+    shifts = [r.events.query("kind in ['shift', 'shock']")[["time", "kind"]].reset_index(drop=True) for r in runs]
+    arrivals = [r.events.query("kind == 'arrival'")[["time", "initiative", "theme", "amount"]].reset_index(drop=True)
+                for r in runs]
+    assert len(shifts[0]) > 0 and len(arrivals[0]) > 0
+    for i in (1, 2):
+        pd.testing.assert_frame_equal(shifts[0], shifts[i], check_exact=True)
+        pd.testing.assert_frame_equal(arrivals[0], arrivals[i], check_exact=True)
+        for column in ("arrival_week", "theme", "effort", "value_rate", "estimate", "teams"):
+            assert runs[0].initiatives[column].equals(runs[i].initiatives[column]), column
+    # ...but the policies do act differently on them
+    assert runs[0].kpis["total_value"] != runs[1].kpis["total_value"]
+
+
+def test_common_random_numbers_across_parameter_values():
+    """Scaling a parameter rescales draws instead of reshuffling them (CRN for sweeps)."""
+    low = simulate(Scenario().replace({"portfolio.value_median": 1.0}), Policy(), 2).initiatives
+    high = simulate(Scenario().replace({"portfolio.value_median": 2.0}), Policy(), 2).initiatives
+    np.testing.assert_allclose(high["value_rate"], 2 * low["value_rate"])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_replanning_in_a_frozen_world_changes_nothing(seed):
+    """Degenerate equivalence: with nothing to learn and free planning, cadence is irrelevant."""
+    annual = simulate(FROZEN, FREE, seed)
+    quarterly = simulate(FROZEN, FREE.replace({"cadence_weeks": 13}, name="quarterly"), seed)
+    assert annual.kpis["total_value"] == quarterly.kpis["total_value"]
+    pd.testing.assert_frame_equal(annual.timeline, quarterly.timeline, check_exact=True)
+    assert quarterly.events.query("kind == 'planning'").shape[0] == 12
+    assert annual.events.query("kind == 'planning'").shape[0] == 3
+
+
+def test_replanning_does_change_something_when_the_world_moves():
+    moving = FROZEN.replace({"market.shift_rate": 4.0, "portfolio.idea_rate": 1.0})
+    a = simulate(moving, FREE, 1).kpis["total_value"]
+    q = simulate(moving, FREE.replace({"cadence_weeks": 13}), 1).kpis["total_value"]
+    assert a != q
+
+
+@pytest.mark.parametrize("name", ["annual", "quarterly_okr", "only_learning", "only_transparency"])
+def test_overhead_is_exactly_what_the_planning_events_cost(name):
+    policy = Policy.preset(name)
+    r = simulate(Scenario(), policy, 4)
+    plans = int((r.events["kind"] == "planning").sum())
+    retros = int((r.events["kind"] == "retrospective").sum())
+    per_plan = (policy.planning_cost + policy.alignment_cost * policy.horizontal_alignment
+                + policy.workshop_cost * policy.transparency)
+    expected = Scenario().organisation.n_teams * (plans * per_plan + retros * policy.retro_cost)
+    assert r.timeline["overhead"].sum() == pytest.approx(expected, rel=1e-12)
+    assert retros == (plans - 1 if policy.retrospectives else 0)
+
+
+def test_events_are_ordered_in_time(run):
+    assert run.events["time"].is_monotonic_increasing
+
+
+def test_weeks_are_ordered_world_then_planning_then_work():
+    """A shock at week w is booked in week w's value, and planning at w acts before work at w."""
+    s = Scenario.preset("disruption")
+    r = simulate(s, Policy(), 1)
+    a = r.themes.pivot(index="week", columns="theme", values="attractiveness")
+    assert a.loc[52, 0] == pytest.approx(a.loc[51, 0] * 0.2)
+    assert a.loc[52, 5] == pytest.approx(a.loc[51, 5] * 8.0)
+
+
+def test_disruption_is_followed_faster_by_quarterly_planning():
+    s = Scenario.preset("disruption")
+    lags = {p: np.mean([simulate(s, Policy.preset(p), seed).kpis["adaptation_lag_weeks"] for seed in range(8)])
+            for p in ("annual", "quarterly_okr")}
+    assert lags["quarterly_okr"] < lags["annual"]
+
+
+# ------------------------------------------------------------------------------ invariants
+def _value(spec, data):
+    if spec.kind == "bool":
+        return data.draw(st.booleans(), label=spec.key)
+    low, high = spec.low, spec.high
+    caps = {  # keep property runs fast while covering the shape of the space
+        "horizon.weeks": 104, "organisation.n_teams": 12, "portfolio.initial_backlog": 120,
+        "portfolio.idea_rate": 3.0, "portfolio.conflict_rate": 2.0, "portfolio.synergy_rate": 2.0,
+        "market.shift_rate": 8.0, "portfolio.effort_median": 40,
+    }
+    high = min(high, caps.get(spec.key, high))
+    if spec.kind == "int":
+        return data.draw(st.integers(int(low), int(high)), label=spec.key)
+    return data.draw(st.floats(low, high, allow_nan=False, allow_infinity=False), label=spec.key)
+
+
+@st.composite
+def world_and_policy(draw):
+    data = draw(st.data())
+    world = {p.key: _value(p, data) for p in specs() if p.section != "policy" and p.kind != "shocks"}
+    if world["organisation.n_teams"] < 2:
+        world["portfolio.multi_team_share"] = 0.0
+    world["market.detection_lag_weeks"] = min(world["market.detection_lag_weeks"], world["horizon.weeks"] - 1)
+    levers = {p.name: _value(p, data) for p in specs("policy")}
+    levers["n_objectives"] = min(levers["n_objectives"], world["market.n_themes"])
+    levers["cadence_weeks"] = min(levers["cadence_weeks"], world["horizon.weeks"])
+    if draw(st.booleans()):
+        week = draw(st.integers(0, world["horizon.weeks"] - 1))
+        theme = draw(st.integers(0, world["market.n_themes"] - 1))
+        world["market.shocks"] = [[week, theme, draw(st.floats(0.05, 20))]]
+    return Scenario().replace(world), Policy().replace(levers), draw(st.integers(0, 2**32))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(world_and_policy())
+def test_invariants_hold_for_random_valid_parameters(case):
+    scenario, policy, seed = case
+    r = simulate(scenario, policy, seed)
+    tl, ini, ev = r.timeline, r.initiatives, r.events
+    # capacity: work (counted part by part) + overhead + switching + idle = capacity, every week
+    np.testing.assert_allclose(tl["work"] + tl["overhead"] + tl["switching"] + tl["idle"], tl["capacity"], atol=1e-9)
+    assert (tl[["work", "overhead", "switching", "idle"]] >= -1e-12).all().all()
+    assert np.allclose(r.themes.groupby("week")["work"].sum().to_numpy(), tl["work"].to_numpy())
+    # no initiative is delivered twice, or before it was started or known
+    deliveries = ev.query("kind == 'delivery'")["initiative"]
+    assert deliveries.is_unique
+    done = ini[ini["status"] == "delivered"]
+    assert len(done) == len(deliveries)
+    assert (done["start_week"] >= done["arrival_week"].apply(math.floor)).all()
+    assert (done["delivery_week"] >= done["start_week"]).all()
+    assert ini.loc[ini["status"] != "delivered", "delivery_week"].isna().all()
+    # effort: what was spent is what was needed plus what was lost, never negative
+    assert (ini["effort_spent"] >= -1e-9).all() and (ini["effort_lost"] >= 0).all()
+    np.testing.assert_allclose(done["effort_spent"], done["effort"] + done["effort_lost"], rtol=1e-9, atol=1e-9)
+    # value is never negative, and the per-initiative ledger adds up to the weekly one
+    assert (tl["value"] >= -1e-9).all() and (ini["realised_value"] >= -1e-9).all()
+    total = ini["realised_value"].sum() + tl["synergy_value"].sum()
+    assert total == pytest.approx(r.kpis["total_value"], rel=1e-9, abs=1e-9)
+    # KPI ranges
+    k = r.kpis
+    for share in ("waste_share", "overhead_share"):
+        assert 0 <= k[share] <= 1
+    assert math.isnan(k["aligned_capacity_share"]) or 0 <= k["aligned_capacity_share"] <= 1
+    assert math.isnan(k["okr_score_mean"]) or 0 <= k["okr_score_mean"] <= 1
+    assert r.scorecards["score"].between(0, 1).all()
+    assert k["conflicts_caught_early"] >= 0 and k["conflicts_caught_late"] >= 0
+    assert k["estimation_error"] >= 0 or math.isnan(k["estimation_error"])
+
+
+def test_event_count_is_a_stable_fingerprint():
+    """SimPy's own benchmark asserts event counts; so do we (catches silent scheduling changes)."""
+    r = simulate(Scenario(), Policy(), 0)
+    weeks, teams = 156, 8
+    n_arrivals = int((r.events["kind"] == "arrival").sum())
+    n_shifts = int(r.events["kind"].isin(["shift", "shock"]).sum())
+    n_plans = int((r.events["kind"] == "planning").sum())
+    # team and ledger weeks, arrivals, market changes, planning events (the first is the process
+    # start), and the start and end of the market and arrival processes
+    assert r.n_events == weeks * (teams + 1) + n_arrivals + n_shifts + n_plans + 4
