@@ -166,7 +166,9 @@ def comparison_table(c: Comparison, kpis: Sequence[str] = HEADLINE_KPIS) -> str:
             row.append("n/a" if math.isnan(p["win_rate"]) else f"{p['win_rate']:.0%}")
         rows.append(row)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(cell.ljust(w) for cell, w in zip(r, widths))  # noqa: E731
+    def line(cells: list[str]) -> str:
+        return "  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True))
+
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
@@ -264,7 +266,7 @@ def cmd_params(args: argparse.Namespace) -> int:
         rows.append((p.key, p.kind, default, rng, p.unit, meaning))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r[:5], widths)) + "  " + r[5])
+        print("  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=True)) + "  " + r[5])
     print(f"\nScenario presets: {', '.join(SCENARIO_PRESETS)}.  Policy presets: {', '.join(POLICY_PRESETS)}.")
     return 0
 

@@ -20,7 +20,18 @@ from okrsim.market import MarketPath, n_top_themes
 if TYPE_CHECKING:
     from okrsim.recorder import RunRecord
 
-__all__ = ["ADAPTATION_WINDOW", "ADAPTED_SHARE", "KPIS", "KpiSpec", "adaptation_lags", "belief_error", "compute_kpis", "kpi", "realised_values", "weekly_attractiveness"]
+__all__ = [
+    "ADAPTATION_WINDOW",
+    "ADAPTED_SHARE",
+    "KPIS",
+    "KpiSpec",
+    "adaptation_lags",
+    "belief_error",
+    "compute_kpis",
+    "kpi",
+    "realised_values",
+    "weekly_attractiveness",
+]
 
 
 @dataclass(frozen=True)
@@ -49,11 +60,13 @@ KPIS: tuple[KpiSpec, ...] = (
     KpiSpec("total_value", "value", "higher", "customer value delivered within the horizon"),
     KpiSpec("end_value_rate", "value/week", "higher", "value per week in the last week"),
     KpiSpec("aligned_capacity_share", "share", "higher", "share of work on the currently most attractive themes"),
-    KpiSpec("adaptation_lag_weeks", "weeks", "lower", "weeks from a change of the leading themes until half of the work follows it"),
+    KpiSpec("adaptation_lag_weeks", "weeks", "lower",
+            "weeks from a change of the leading themes until half of the work follows it"),
     KpiSpec("waste_share", "share", "lower", "capacity lost to stopping, switching and work that delivered below the hurdle"),
     KpiSpec("overhead_share", "share", "lower", "capacity spent on planning, alignment, workshops and retrospectives"),
     KpiSpec("lead_time_weeks", "weeks", "lower", "weeks from an idea's arrival to its delivery"),
-    KpiSpec("conflicts_caught_early", "conflicts", "higher", "conflicts discovered by workshops before both sides were delivered"),
+    KpiSpec("conflicts_caught_early", "conflicts", "higher",
+            "conflicts discovered by workshops before both sides were delivered"),
     KpiSpec("conflicts_caught_late", "conflicts", "lower", "conflicts that surfaced only when both sides were live"),
     KpiSpec("synergy_value", "value", "higher", "value from synergies between delivered initiatives"),
     KpiSpec("estimation_error", "log ratio", "lower", "mean absolute log error of planners' value beliefs at the end"),
@@ -150,8 +163,8 @@ def adaptation_lags(record: RunRecord) -> list[float]:
     for n, (when, leaders) in enumerate(changes):
         until = changes[n + 1][0] if n + 1 < len(changes) else float(record.weeks)
         share_on = np.convolve(work[:, leaders].sum(axis=1), kernel)[: len(total)]
-        first_week = int(math.ceil(when))
-        weeks = np.arange(first_week + ADAPTATION_WINDOW - 1, min(int(math.ceil(until)), record.weeks))
+        first_week = math.ceil(when)
+        weeks = np.arange(first_week + ADAPTATION_WINDOW - 1, min(math.ceil(until), record.weeks))
         ok = weeks[share_on[weeks] >= ADAPTED_SHARE * np.maximum(smooth_total[weeks], 1e-12)]
         lags.append(min(float(ok[0]) + 1.0 if len(ok) else until, until) - when)
     return lags
@@ -185,7 +198,7 @@ def compute_kpis(record: RunRecord) -> dict[str, float]:
     return {
         "total_value": float(tl["value"].sum() + tl["synergy"].sum()),
         "end_value_rate": float(tl["value"][-1] + tl["synergy"][-1]),
-        "aligned_capacity_share": float(aligned / work_total) if work_total > 0 else math.nan,
+        "aligned_capacity_share": min(1.0, float(aligned / work_total)) if work_total > 0 else math.nan,
         "adaptation_lag_weeks": float(np.mean(lags)) if (lags := adaptation_lags(record)) else math.nan,
         "waste_share": float(wasted / capacity),
         "overhead_share": float(tl["overhead"].sum() / capacity),

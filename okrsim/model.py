@@ -115,7 +115,8 @@ class _Simulation:
         self.theme, self.theme2, self.teams = world.theme, world.theme2, ideas.teams
         self.value, self.arrival, self.part_size = world.value, world.arrival, world.part_size
         self.log_value, self.log_estimate, self.log_value_list = world.log_value, world.log_estimate, world.log_value_list
-        self.pair_a, self.pair_b, self.pair_conflict, self.partners = world.pair_a, world.pair_b, world.pair_conflict, world.partners
+        self.pair_a, self.pair_b, self.pair_conflict = world.pair_a, world.pair_b, world.pair_conflict
+        self.partners = world.partners
         self.log_median = math.log(pf.value_median)
         self.half_life = pf.staleness_half_life_weeks
         self.lag = m.detection_lag_weeks
@@ -137,7 +138,7 @@ class _Simulation:
         self.n_known = self.n_initial
         # parts neither active nor done: remaining effort by team, per idea; the mask and the
         # per-idea total mirror them for vectorised planning
-        self.pend: list[dict[int, float]] = [dict.fromkeys(t, s) for t, s in zip(ideas.teams, self.part_size)]
+        self.pend: list[dict[int, float]] = [dict.fromkeys(t, s) for t, s in zip(ideas.teams, self.part_size, strict=True)]
         self.pending_mask = ideas.members.copy()
         self.pend_total = ideas.effort.tolist()
         self.parts_left = list(world.n_parts)
@@ -233,7 +234,7 @@ class _Simulation:
     def plan(self, t: int) -> None:
         """A planning event: close the cycle, learn, discover, rank, re-budget, stop, set
         OKRs and hand each team its order of work."""
-        pol, pf, ideas = self.policy, self.scenario.portfolio, self.ideas
+        pol, ideas = self.policy, self.ideas
         retro = self.cycle is not None and pol.retrospectives
         if self.cycle is not None:
             self.close_cycle(t)
@@ -278,7 +279,10 @@ class _Simulation:
         inside = gov.within_capacity(order, remaining, capacity)
         target = gov.theme_shares(cand_theme[order[inside]], remaining[order[inside]], self.k)
         # the organisation starts with a budget split that matches its first view of the market
-        self.budget = target if self.cycle is None else gov.budget_step(self.budget, target, pol.budget_inertia, pol.cadence_weeks)
+        if self.cycle is None:
+            self.budget = target
+        else:
+            self.budget = gov.budget_step(self.budget, target, pol.budget_inertia, pol.cadence_weeks)
         if pol.budget_inertia > 0:
             # last year's split still decides what gets funded first
             pri = pri + gov.FUNDED_FIRST * gov.funded(order, cand_theme, remaining, self.budget, capacity)

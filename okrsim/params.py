@@ -185,7 +185,7 @@ class _FileIO:
                 import yaml
 
                 data = yaml.safe_load(text)
-        except Exception as exc:  # noqa: BLE001 - any parse error is the user's file
+        except Exception as exc:
             raise ParameterError(f"cannot parse {str(path)!r}: {exc}") from None
         if not isinstance(data, Mapping):
             raise ParameterError(f"{str(path)!r} must hold a mapping of parameters; got {type(data).__name__}")
@@ -242,7 +242,7 @@ class Scenario(_FileIO):
 
     def _check_consistency(self) -> None:
         m, p, o, h = self.market, self.portfolio, self.organisation, self.horizon
-        for week, theme, factor in m.shocks:
+        for week, theme, _factor in m.shocks:
             if week >= h.weeks:
                 raise ParameterError(
                     f"market.shocks has a shock at week {week}, but horizon.weeks = {h.weeks}: "
@@ -474,4 +474,4 @@ def mix_effects(
     return base.replace(changes, name=label)
 
 
-POLICY_PRESETS: tuple[str, ...] = ("annual", "quarterly_okr") + tuple(f"only_{e}" for e in EFFECTS)
+POLICY_PRESETS: tuple[str, ...] = ("annual", "quarterly_okr", *tuple(f"only_{e}" for e in EFFECTS))

@@ -172,7 +172,7 @@ def draw_ideas(
     size = np.where(multi, np.where((rows[:, _SIZE] < 0.5) | (n_teams < 3), 2, 3), 1)
     order = np.argsort(rows[:, _FIXED:_FIXED + n_teams], axis=1, kind="stable")
     members = np.argsort(order, axis=1) < size[:, None]
-    teams = tuple(tuple(r[:s]) for r, s in zip(order[:, :3].tolist(), size.tolist()))
+    teams = tuple(tuple(r[:s]) for r, s in zip(order[:, :3].tolist(), size.tolist(), strict=True))
     local = ndtri(rows[:, _FIXED + n_teams:])
     return Ideas(arrival, theme, theme2, effort, teams, members, value, est_error, sponsor, local)
 
@@ -186,7 +186,7 @@ def _pairs(rng: np.random.Generator, n: int, rate: float) -> tuple[list[int], li
     b = (a + 1 + np.minimum((u[:, 1] * (n - 1)).astype(int), n - 2)) % n
     seen: set[tuple[int, int]] = set()
     out_a, out_b, out_v = [], [], []
-    for x, y, v in zip(np.minimum(a, b).tolist(), np.maximum(a, b).tolist(), u[:, 2].tolist()):
+    for x, y, v in zip(np.minimum(a, b).tolist(), np.maximum(a, b).tolist(), u[:, 2].tolist(), strict=True):
         if (x, y) not in seen:
             seen.add((x, y))
             out_a.append(x)
@@ -204,8 +204,8 @@ def draw_interactions(portfolio: Portfolio, n_ideas: int, rng_conflicts: np.rand
     """
     ca, cb, cv = _pairs(rng_conflicts, n_ideas, portfolio.conflict_rate)
     sa, sb, sv = _pairs(rng_synergies, n_ideas, portfolio.synergy_rate)
-    clash = set(zip(ca, cb))
-    keep = [k for k, pair in enumerate(zip(sa, sb)) if pair not in clash]
+    clash = set(zip(ca, cb, strict=True))
+    keep = [k for k, pair in enumerate(zip(sa, sb, strict=True)) if pair not in clash]
     sa, sb, sv = [sa[k] for k in keep], [sb[k] for k in keep], [sv[k] for k in keep]
     return Interactions(
         np.array(ca + sa, dtype=int),

@@ -113,7 +113,7 @@ class Run:
             r.delivery_week[~np.isnan(r.delivery_week)].astype(int), minlength=r.weeks
         )[: r.weeks]
         with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(work > 0, aligned / np.where(work > 0, work, 1), np.nan)
+            share = np.where(work > 0, np.minimum(aligned / np.where(work > 0, work, 1), 1.0), np.nan)
         return pd.DataFrame({
             "week": np.arange(r.weeks),
             "capacity": np.full(r.weeks, float(r.n_teams)),

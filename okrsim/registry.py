@@ -180,7 +180,7 @@ REGISTRY: tuple[ParamSpec, ...] = (
     # market ------------------------------------------------------------------------------
     _p("market", "n_themes", "int", 6, 2, 12, "themes", "number of strategic themes in the market"),
     _p("market", "shift_rate", "float", 1.5, 0, 12, "per year", "expected market shifts per year (Poisson process)"),
-    _p("market", "shift_share", "float", 0.4, 0, 1, "share", "probability that a theme is redrawn at a shift"),
+    _p("market", "shift_share", "float", 0.4, 0, 1, "share", "probability that a shift moves a given theme"),
     _p("market", "shift_persistence", "float", 0.5, 0, 0.99, "share", "share of a theme's log attractiveness that survives a shift (0 = redrawn afresh)"),
     _p("market", "spread", "float", 1.0, 0, 2, "log-sd", "spread of theme attractiveness (lognormal sigma)"),
     _p("market", "shocks", "shocks", (), None, None, "", "scheduled shocks: [week, theme, factor] multiplies a theme's attractiveness"),

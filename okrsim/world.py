@@ -94,7 +94,7 @@ def _draw(market: Market, portfolio: Portfolio, organisation: Organisation, hori
     pairs = draw_interactions(portfolio, ideas.n, rng["conflicts"], rng["synergies"])
     partners: dict[int, list[int]] = {}
     pair_a, pair_b = pairs.a.tolist(), pairs.b.tolist()
-    for p, (a, b) in enumerate(zip(pair_a, pair_b)):
+    for p, (a, b) in enumerate(zip(pair_a, pair_b, strict=True)):
         partners.setdefault(a, []).append(p)
         partners.setdefault(b, []).append(p)
     log_value = np.log(ideas.value)

@@ -109,7 +109,8 @@ def test_objects_are_immutable():
         (lambda: Scenario().replace({"market.shocks": [[10, 1, 0.0]]}), ["market.shocks", "(0, 100]"]),
         (lambda: Scenario().replace({"market.shocks": [[10, 1]]}), ["market.shocks", "[week, theme, factor]"]),
         (lambda: Scenario().replace({"organisation.n_teams": 1}), ["multi_team_share", "n_teams = 1"]),
-        (lambda: Scenario().replace({"market.detection_lag_weeks": 20, "horizon.weeks": 20}), ["detection_lag_weeks", "horizon.weeks = 20"]),
+        (lambda: Scenario().replace({"market.detection_lag_weeks": 20, "horizon.weeks": 20}),
+         ["detection_lag_weeks", "horizon.weeks = 20"]),
         (lambda: Scenario().replace({"policy.cadence_weeks": 13}), ["policy lever"]),
         (lambda: Scenario.from_dict({"markets": {}}), ["markets", "did you mean 'market'"]),
         (lambda: Scenario.from_dict({"market": {"spred": 1}}), ["spred", "did you mean", "market.spread"]),
@@ -125,10 +126,10 @@ def test_invalid_input_is_refused_with_a_clear_message(build, fragments):
 
 def test_inconsistent_policy_and_scenario_are_refused_before_running():
     tiny = Scenario().replace({"market.n_themes": 2})
-    with pytest.raises(ParameterError, match="n_objectives = 3 exceeds market.n_themes = 2"):
+    with pytest.raises(ParameterError, match=r"n_objectives = 3 exceeds market\.n_themes = 2"):
         okrsim.simulate(tiny, Policy().replace({"n_objectives": 3}))
     short = Scenario().replace({"horizon.weeks": 26})
-    with pytest.raises(ParameterError, match="cadence_weeks = 52 exceeds horizon.weeks = 26"):
+    with pytest.raises(ParameterError, match=r"cadence_weeks = 52 exceeds horizon\.weeks = 26"):
         okrsim.simulate(short, Policy())
     with pytest.raises(ParameterError, match="seed = -1"):
         okrsim.simulate(Scenario(), Policy(), -1)
