@@ -65,7 +65,8 @@ def main() -> None:
         times, events = time_runs(scenario, policy, args.runs, 1000)
         n = int(statistics.median(events))
         bare = min(bare_simpy(n) for _ in range(20))
-        long_times, _ = time_runs(scenario.replace({"horizon.weeks": 2 * scenario.horizon.weeks}), policy, args.runs // 2, 5000)
+        longer = scenario.replace({"horizon.weeks": 2 * scenario.horizon.weeks})
+        long_times, _ = time_runs(longer, policy, args.runs // 2, 5000)
         median = statistics.median(times)
         results["policies"][name] = {
             "median_ms": 1e3 * median,
@@ -82,7 +83,8 @@ def main() -> None:
     results["paired_ms_per_run"] = 1e3 * (time.perf_counter() - start) / (2 * reps)
 
     print(f"okrsim core benchmark, default scenario, {args.runs} runs per policy (Python {results['python']})")
-    print(f"{'policy':15} {'median ms':>9} {'min ms':>7} {'runs/s':>7} {'events':>7} {'bare ms':>8} {'ratio':>6} {'2x horizon':>10}")
+    columns = ("median ms", 9), ("min ms", 7), ("runs/s", 7), ("events", 7), ("bare ms", 8), ("ratio", 6), ("2x horizon", 10)
+    print(f"{'policy':15} " + " ".join(f"{name:>{width}}" for name, width in columns))
     for name, r in results["policies"].items():
         print(f"{name:15} {r['median_ms']:9.2f} {r['min_ms']:7.2f} {r['runs_per_second']:7.0f} {r['events_per_run']:7d} "
               f"{r['bare_simpy_ms']:8.2f} {r['ratio_to_bare_simpy']:6.2f} {r['double_horizon_ratio']:10.2f}")

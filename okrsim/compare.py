@@ -22,7 +22,7 @@ from okrsim.params import Policy, Scenario
 from okrsim.stats import mean_ci, paired
 from okrsim.streams import SeedLike, as_seed_sequence, replication_seed
 
-__all__ = ["Comparison", "compare", "run_replications"]
+__all__ = ["Comparison", "compare", "run_replications", "summarise"]
 
 
 def _as_policies(policies: Sequence[Policy | str]) -> list[Policy]:

@@ -250,14 +250,15 @@ def digest_run(scenario: Scenario, policy: Policy, seed: int, replication: int, 
     )
 
 
-def digest_batch(job: tuple[Scenario, Policy, int, tuple[int, ...], int]) -> list[Digest]:
-    """Digests of several replications of one policy: the unit of work sent to a process pool.
+def digest_batch(job: tuple[Scenario, int, tuple[tuple[int, tuple[Policy, ...]], ...], int]) -> list[Digest]:
+    """Digests of several replications, each for the policies it needs: the unit of work of a pool.
 
-    Batching amortises the cost of sending the scenario and policy to a worker (a run takes
-    milliseconds, so one task per run would spend much of its time on messaging).
+    Replication-major order lets the policies of one replication share the drawn world (the
+    model caches it per scenario and seed), and batching amortises the cost of sending the
+    scenario to a worker (a run takes milliseconds, so one task per run would mostly message).
     """
-    scenario, policy, seed, reps, detail_rep = job
-    return [digest_run(scenario, policy, seed, r, detail=(r == detail_rep)) for r in reps]
+    scenario, seed, items, detail_rep = job
+    return [digest_run(scenario, p, seed, r, detail=(r == detail_rep)) for r, policies in items for p in policies]
 
 
 class RunCache:
@@ -295,35 +296,30 @@ def _key(settings: Settings, policy: Policy, r: int) -> Hashable:
     return (settings.scenario, policy, settings.seed, r, r == settings.example_replication)
 
 
-def _chunks(items: Sequence[int], n: int) -> list[tuple[int, ...]]:
-    n = max(1, min(n, len(items)))
-    return [tuple(items[i::n]) for i in range(n)]
-
-
 def collect_digests(settings: Settings, executor: Executor | None = None, cache: RunCache | None = None,
                     workers: int = 1) -> list[Digest]:
     """Digests of every (policy, replication) of `settings`, from `cache` where possible."""
-    missing: dict[int, list[int]] = {}
-    found: dict[tuple[int, int], Digest] = {}
-    for i, p in enumerate(settings.policies):
-        for r in range(settings.replications):
+    missing: dict[int, list[Policy]] = {}
+    found: dict[tuple[str, int], Digest] = {}
+    for r in range(settings.replications):
+        for p in settings.policies:
             hit = cache.get(_key(settings, p, r)) if cache is not None else None
             if hit is not None:
-                found[(i, r)] = hit
+                found[(p.name, r)] = hit
             else:
-                missing.setdefault(i, []).append(r)
-    jobs, owners = [], []
-    for i, reps in missing.items():
-        for chunk in _chunks(reps, workers if executor is not None else 1):
-            jobs.append((settings.scenario, settings.policies[i], settings.seed, chunk, settings.example_replication))
-            owners.append(i)
+                missing.setdefault(r, []).append(p)
+    items = [(r, tuple(ps)) for r, ps in missing.items()]
+    n_jobs = max(1, min(workers if executor is not None else 1, len(items)))
+    jobs = [(settings.scenario, settings.seed, tuple(items[i::n_jobs]), settings.example_replication)
+            for i in range(n_jobs)] if items else []
     results = executor.map(digest_batch, jobs) if executor is not None and jobs else map(digest_batch, jobs)
-    for i, batch in zip(owners, results):
+    by_name = {p.name: p for p in settings.policies}
+    for batch in results:
         for d in batch:
-            found[(i, d.replication)] = d
+            found[(d.policy, d.replication)] = d
             if cache is not None:
-                cache.put(_key(settings, settings.policies[i], d.replication), d)
-    return [found[(i, r)] for i in range(len(settings.policies)) for r in range(settings.replications)]
+                cache.put(_key(settings, by_name[d.policy], d.replication), d)
+    return [found[(p.name, r)] for p in settings.policies for r in range(settings.replications)]
 
 
 # ---------------------------------------------------------------------------------- panel
@@ -459,7 +455,8 @@ def paired_differences(runs: pd.DataFrame, kpi: str, baseline: str | None = None
     baseline's absolute value; NaN where the baseline is 0).
     """
     if kpi not in runs.columns:
-        raise ParameterError(f"unknown KPI {kpi!r}; the runs frame has {', '.join(c for c in runs.columns if c not in ('replication', 'policy'))}")
+        have = ", ".join(c for c in runs.columns if c not in ("replication", "policy"))
+        raise ParameterError(f"unknown KPI {kpi!r}; the runs frame has {have}")
     names = list(dict.fromkeys(runs["policy"].astype(str)))
     baseline = baseline or names[0]
     if baseline not in names:
@@ -513,11 +510,11 @@ def event_aligned(timeline: pd.DataFrame, market: pd.DataFrame, value: str = "al
     for p, tl in timeline.groupby("policy", observed=True, sort=False):
         by_rep = {r: g[value].to_numpy(dtype=float) for r, g in tl.groupby("replication", sort=False)}
         rows = []
-        for r, when in zip(events["replication"], events["time"]):
+        for r, when in zip(events["replication"], events["time"], strict=True):
             series = by_rep.get(r)
             if series is None:
                 continue
-            weeks = int(math.ceil(when)) + offsets
+            weeks = math.ceil(when) + offsets
             ok = (weeks >= 0) & (weeks < len(series))
             vals = np.full(len(offsets), np.nan)
             vals[ok] = series[weeks[ok]]

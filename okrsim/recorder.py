@@ -211,6 +211,12 @@ class Run:
         df["kind"] = pd.Categorical(df["kind"], categories=EVENT_KINDS)
         return df
 
+    @property
+    def market_changes(self) -> pd.DataFrame:
+        """Times and kinds (shift or shock) of the market changes, without building the event log."""
+        path = self._record.path
+        return pd.DataFrame({"time": path.times[1:], "kind": list(path.kinds[1:])})
+
     def frames(self) -> dict[str, pd.DataFrame]:
         """All frames by name, e.g. to save a run."""
         return {name: getattr(self, name) for name in ("timeline", "themes", "initiatives", "scorecards", "cycles", "events")}

@@ -23,6 +23,7 @@ __all__ = [
     "THEME_NAME",
     "THEME_SCHEME",
     "axis_title",
+    "color_name",
     "effect_color",
     "policy_colors",
     "policy_scale",
@@ -104,6 +105,14 @@ def policy_scale(names: Sequence[str]) -> alt.Scale:
     """An altair colour scale that maps each policy to its house colour."""
     colors = policy_colors(names)
     return alt.Scale(domain=list(colors), range=list(colors.values()))
+
+
+def color_name(hex_color: str) -> str:
+    """Plain-word name of a palette colour, for subtitles ("blue: quarterly_okr ahead")."""
+    for name, value in OKABE_ITO.items():
+        if value.lower() == hex_color.lower():
+            return name.replace("_", " ")
+    return {"#999999": "grey"}.get(hex_color.lower(), hex_color)
 
 
 def effect_color(effect: str) -> str:

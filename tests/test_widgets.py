@@ -1,0 +1,187 @@
+"""The explorer without a browser: controls from the registry, updates, refusals, debounce, export."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import ipywidgets as W
+import pytest
+
+from okrsim.panels import Settings
+from okrsim.registry import POLICY_SECTION, REGISTRY, lookup
+from okrsim.widgets import Explorer, ParamControl
+
+
+@pytest.fixture
+def explorer():
+    e = Explorer(settings=Settings(replications=4), workers=1, debounce=0)
+    yield e
+    e.close()
+
+
+def chart_json(e, name="value"):
+    return json.dumps(e.chart_widgets[name].spec, sort_keys=True)
+
+
+def test_controls_are_generated_from_the_registry(explorer):
+    world = {p.key for p in REGISTRY if p.section != POLICY_SECTION}
+    levers = {p.name for p in REGISTRY if p.section == POLICY_SECTION}
+    assert set(explorer.controls) == world
+    assert [set(c) for c in explorer.policy_controls] == [levers, levers]
+    shift = explorer.controls["market.shift_rate"]
+    assert isinstance(shift.slider, W.FloatSlider)
+    assert (shift.slider.min, shift.slider.max) == (0.0, 12.0)
+    assert shift.slider.continuous_update is False
+    assert isinstance(explorer.controls["organisation.n_teams"].slider, W.IntSlider)
+    assert isinstance(explorer.controls["portfolio.value_median"].slider, W.FloatLogSlider)
+    assert explorer.policy_controls[1]["retrospectives"].checkbox.value is True
+    assert explorer.controls["market.shocks"].text is not None
+    titles = explorer.control_tabs.titles
+    assert titles[:3] == ("Market", "Ideas", "Organisation") and titles[3:5] == ("A: annual", "B: quarterly_okr")
+
+
+def test_moving_a_control_changes_chart_and_table(explorer):
+    before_chart, before_table = chart_json(explorer), explorer.table.value
+    explorer.set_value("market.shift_rate", 6.0)
+    assert explorer.settings.scenario.market.shift_rate == 6.0
+    assert explorer.settings.scenario.name == "dynamic_custom"
+    assert chart_json(explorer) != before_chart
+    assert explorer.table.value != before_table
+    assert explorer.updates == 2
+
+
+def test_lever_change_renames_the_policy(explorer):
+    explorer.set_value("policy.cadence_weeks", 6, policy=1)
+    assert [p.name for p in explorer.settings.policies] == ["annual", "quarterly_okr_custom"]
+    assert explorer.settings.policies[1].cadence_weeks == 6
+
+
+def test_invalid_typed_value_is_refused_and_last_result_stays(explorer):
+    panel = explorer.panel
+    shift = explorer.controls["market.shift_rate"]
+    shift.type_text("20")
+    assert explorer.error.layout.display == "block"
+    assert "market.shift_rate = 20.0" in explorer.error.value and "[0, 12]" in explorer.error.value
+    assert "last valid result" in explorer.error.value
+    assert explorer.panel is panel
+    assert shift.text.value == "1.5" and shift.slider.value == 1.5
+    shift.type_text("lots")
+    assert "is not a number" in explorer.error.value and explorer.panel is panel
+    shift.type_text("2.5")
+    assert explorer.error.layout.display == "none"
+    assert explorer.settings.scenario.market.shift_rate == 2.5 and shift.slider.value == 2.5
+
+
+def test_inconsistent_combination_is_refused(explorer):
+    panel = explorer.panel
+    explorer.set_value("organisation.n_teams", 1)
+    assert "multi_team_share" in explorer.error.value and "n_teams = 1" in explorer.error.value
+    assert explorer.panel is panel
+    explorer.set_value("portfolio.multi_team_share", 0.0)
+    assert explorer.error.layout.display == "none"
+    assert explorer.settings.scenario.organisation.n_teams == 1
+
+
+def test_shocks_text_is_parsed_and_validated(explorer):
+    explorer.controls["market.shocks"].type_text("[[20, 1, 3.0]]")
+    assert explorer.settings.scenario.market.shocks == ((20, 1, 3.0),)
+    assert (explorer.panel.market["kind"] == "shock").sum() == 4
+    explorer.controls["market.shocks"].type_text("[[20, 1]]")
+    assert "each entry must be [week, theme, factor]" in explorer.error.value
+    assert explorer.settings.scenario.market.shocks == ((20, 1, 3.0),)
+
+
+def test_run_controls(explorer):
+    explorer.set_value("run.replications", 3)
+    assert explorer.settings.replications == 3 and len(explorer.panel.runs) == 6
+    explorer.set_value("run.example_replication", 5)
+    assert "example_replication = 5" in explorer.error.value
+    explorer.run_controls["seed"].type_text("-3")
+    assert "run.seed = -3" in explorer.error.value
+
+
+def test_story_and_reset(explorer):
+    explorer.story.value = "disruption"
+    assert explorer.settings.scenario.market.shocks == ((52, 0, 0.2), (52, 5, 8.0))
+    assert explorer.scenario_preset.value == "disruption"
+    assert "collapses" in explorer.lesson.value
+    explorer.story.value = "political portfolio"
+    assert explorer.settings.policies[0].political_weight == 0.9
+    explorer.set_value("market.shift_rate", 5.0)
+    explorer.reset()
+    assert explorer.settings.scenario.market.shift_rate == 1.5
+    assert explorer.settings.replications == 30
+    assert explorer.settings.policies[0].political_weight == 0.9
+
+
+def test_policy_preset_dropdown_sets_levers(explorer):
+    explorer.policy_presets[1].value = "only_learning"
+    assert explorer.settings.policies[1].name == "only_learning"
+    assert explorer.policy_controls[1]["retrospectives"].value is True
+    assert explorer.policy_controls[1]["cadence_weeks"].value == 52
+    assert explorer.control_tabs.titles[4] == "B: only_learning"
+
+
+def test_only_the_visible_chart_is_redrawn(explorer):
+    hidden = chart_json(explorer, "learning")
+    explorer.set_value("market.shift_rate", 4.0)
+    assert "learning" in explorer._stale and chart_json(explorer, "learning") == hidden
+    explorer.chart_tabs.selected_index = list(explorer.chart_widgets).index("learning")
+    assert "learning" not in explorer._stale and chart_json(explorer, "learning") != hidden
+
+
+def test_debounce_collapses_a_burst_of_changes():
+    e = Explorer(settings=Settings(replications=3), workers=1, debounce=0.1)
+
+    async def burst():
+        for v in (2.0, 2.5, 3.0, 3.5, 4.0):
+            e.controls["market.shift_rate"].slider.value = v
+            await asyncio.sleep(0.01)
+        assert e.updates == 1  # nothing ran yet: still inside the debounce window
+        await asyncio.sleep(0.4)
+
+    asyncio.run(burst())
+    assert e.updates == 2
+    assert e.settings.scenario.market.shift_rate == 4.0
+    e.close()
+
+
+def test_export_writes_pictures_and_reproducible_settings(explorer, tmp_path):
+    explorer.set_value("market.shift_rate", 3.0)
+    folder = explorer.export(tmp_path / "out")
+    names = {p.name for p in folder.iterdir()}
+    for chart in explorer.chart_widgets:
+        assert f"{chart}.png" in names and f"{chart}.svg" in names
+    assert {"report.html", "settings.yaml"} <= names
+    assert (folder / "value.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<svg" in (folder / "value.svg").read_text()[:200]
+    again = Settings.load(folder / "settings.yaml")
+    assert again == explorer.settings
+    assert again.panel().runs.equals(explorer.panel.runs)
+
+
+def test_export_button_shows_links(explorer, tmp_path):
+    explorer.export_dir = tmp_path
+    explorer.export_button.click()
+    assert "Exported to" in explorer.export_note.value
+    assert 'download="settings.yaml"' in explorer.export_note.value
+
+
+def test_param_control_unit_behaviour():
+    changes, errors = [], []
+    c = ParamControl(lookup("policy.cadence_weeks"), 13, changes.append, errors.append)
+    c.type_text("13.5")
+    assert errors and "must be an integer in [1, 52]" in errors[-1] and c.value == 13
+    c.type_text("26")
+    assert changes == ["policy.cadence_weeks"] and c.value == 26 and c.slider.value == 26
+    c.set_value(52)
+    assert changes == ["policy.cadence_weeks"]  # programmatic changes do not notify
+    with pytest.raises(Exception, match="out of range"):
+        c.set_value(60)
+
+
+def test_explorer_displays_as_a_widget(explorer):
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert repr(explorer) == "Explorer(annual vs quarterly_okr in 'dynamic', 4 replications)"
