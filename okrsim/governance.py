@@ -9,6 +9,7 @@ them free of SimPy makes each rule testable on its own.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,10 +24,12 @@ __all__ = [
     "Beliefs",
     "believed_log_value",
     "budget_step",
+    "funded",
     "interaction_adjustment",
     "learn",
     "objectives",
     "priority",
+    "should_stop",
     "theme_shares",
     "theme_weights",
     "within_capacity",
@@ -220,29 +223,28 @@ def within_capacity(order: np.ndarray, remaining_effort: np.ndarray, capacity: f
     return before < capacity
 
 
-def to_stop(keep: np.ndarray, order: np.ndarray, inside: np.ndarray, running: np.ndarray, political_weight: float) -> np.ndarray:
-    """Positions (into `keep`) of running items to stop.
+def should_stop(priority: float, effort: float, remaining: float, marginal: float, political_weight: float) -> bool:
+    """Whether running work outside the plan's capacity line has lost its value.
 
     Parameters
     ----------
-    keep : ndarray
-        Log priority with value per *remaining* effort (sunk effort ignored).
-    order, inside : ndarray
-        `keep` sorted descending, and which of those fit the next cycle's capacity.
-    running : ndarray of bool
-        Which items have active work that could be stopped.
+    priority : float
+        The running item's log priority with its total effort (`priority`).
+    effort, remaining : float
+        Its total and remaining effort: sunk effort is ignored, so nearly finished work is
+        valued by what little it still needs.
+    marginal : float
+        Log priority of the last item inside the plan's capacity line.
 
     Notes
     -----
-    An item is stopped when it falls outside the next cycle's capacity, better waiting work
-    is inside it, and its value density is below `STOP_RATIO` times that of the last item
-    inside.  The margin keeps planners from churning work for marginally better ideas.
+    The item is stopped when its value per *remaining* effort has fallen below `STOP_RATIO`
+    times the marginal planned item's value per effort.  The margin keeps planners from
+    churning work for marginally better ideas: work must have lost its value, not merely been
+    overtaken.
     """
-    if not inside.any() or inside.all() or not running.any():
-        return np.empty(0, int)
-    line = keep[order[inside][-1]] + (1.0 - political_weight) * np.log(STOP_RATIO)
-    outside = order[~inside]
-    return outside[running[outside] & (keep[outside] < line)]
+    keep = priority + (1.0 - political_weight) * math.log(effort / max(remaining, 1e-9))
+    return keep < marginal + (1.0 - political_weight) * math.log(STOP_RATIO)
 
 
 def theme_shares(themes: np.ndarray, effort: np.ndarray, n_themes: int) -> np.ndarray:

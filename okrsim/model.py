@@ -247,7 +247,7 @@ class _Simulation:
             for j in range(self.n_teams):
                 debt[j] += cost
         known = self.n_known
-        status = np.array(self.status[:known], np.int8)
+        status = np.array(self.status[:known])
         perceived = self.attractiveness[max(0, t - self.lag)] * self.path.perception[t]
         self.workshop(t, known, status)
         goals = gov.objectives(perceived, pol.n_objectives)
@@ -292,16 +292,7 @@ class _Simulation:
         plain = np.exp(logv - self.stale_slope * (t - ideas.arrival[:known])) * attract
         self.open_cycle(t, goals, perceived, ranked[inside], plain)
         if pol.can_stop_running_work:
-            # what is left to do, not what was already spent, decides whether to go on
-            effort = ideas.effort[cand]
-            keep = base + (1.0 - pol.political_weight) * np.log(effort / np.maximum(remaining, 1e-9))
-            order = np.argsort(-keep, kind="stable")
-            inside = gov.within_capacity(order, remaining, capacity)
-            if np.any(status[cand[order[inside]]] == WAITING):
-                running = (status[cand] == IN_PROGRESS) & (np.array(self.active_parts)[cand] > 0)
-                stop = gov.to_stop(keep, order, inside, running, pol.political_weight)
-                if len(stop):
-                    self.stop(t, cand[stop].tolist())
+            self.stop_lost_work(t, cand, base, order, inside, remaining, status)
         self.build_queues(cand, pri)
         for intake in self.intake:
             intake.clear()
@@ -340,6 +331,26 @@ class _Simulation:
                 self.caught_early += conflict
                 kind = "conflict_discovered" if conflict else "synergy_discovered"
                 self.events.append((t, kind, self.pair_a[p], self.pair_b[p], math.nan))
+
+    def stop_lost_work(self, t: int, cand: np.ndarray, base: np.ndarray, order: np.ndarray, inside: np.ndarray,
+                       remaining: np.ndarray, status: np.ndarray) -> None:
+        """Stop running work that lost its value (see `governance.should_stop`)."""
+        running = sorted({i for active in self.active for i in active})
+        if not running or not inside.any() or inside.all():
+            return
+        planned = cand[order[inside]]
+        if not np.any(status[planned] == WAITING):
+            return  # nothing better is waiting for the capacity
+        position = np.searchsorted(cand, running)
+        in_plan = np.zeros(len(cand), bool)
+        in_plan[order[inside]] = True
+        w = self.policy.political_weight
+        marginal = base[order[inside][-1]]
+        effort = self.ideas.effort
+        ids = [i for i, p in zip(running, position.tolist(), strict=True)
+               if not in_plan[p] and gov.should_stop(base[p], effort[i], remaining[p], marginal, w)]
+        if ids:
+            self.stop(t, ids)
 
     def stop(self, t: int, ids: list[int]) -> None:
         """Stop running initiatives: active parts lose ``switch_loss`` of their done effort
