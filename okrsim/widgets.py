@@ -26,8 +26,9 @@ import multiprocessing
 import os
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ from okrsim.params import POLICY_PRESETS, SCENARIO_PRESETS, Policy, Scenario
 from okrsim.registry import EFFECTS, POLICY_SECTION, REGISTRY, ParamSpec
 from okrsim.report import FORMATS, TABLE_CSS, comparison_report, kpi_table_html, save_chart
 
-__all__ = ["Explorer", "ParamControl"]
+__all__ = ["FOCUS", "Explorer", "Focus", "ParamControl", "resolve_focus"]
 
 _LABEL_WIDTH = "11.5em"
 _CSS = TABLE_CSS + """
@@ -65,6 +66,88 @@ RUN_SPECS: tuple[ParamSpec, ...] = (
     ParamSpec("run", "example_replication", "int", 0, 0, 499, "",
               "replication shown in the single-run charts (themes, scorecards)"),
 )
+
+
+@dataclass(frozen=True)
+class Focus:
+    """What a focused explorer shows: a few world parameters, a few levers, a few charts.
+
+    Attributes
+    ----------
+    name : str
+        Shown above the controls (an effect's name, or ``"custom"``).
+    world : tuple of str
+        Dotted keys of the world parameters shown (``market.shift_rate``).
+    levers : tuple of str
+        Lever names shown for both policies (``cadence_weeks``).
+    charts : tuple of str
+        Keys of `okrsim.charts.CHARTS` shown, in this order.
+    """
+
+    name: str
+    world: tuple[str, ...]
+    levers: tuple[str, ...]
+    charts: tuple[str, ...]
+
+
+def _effect_levers(effect: str) -> tuple[str, ...]:
+    return tuple(p.name for p in REGISTRY if p.section == POLICY_SECTION and p.effect == effect)
+
+
+#: The focused explorer of each effect (``Explorer(focus="agility")``): every lever of the
+#: effect (from the registry, costs included), the world parameters that decide whether the
+#: effect pays, and the charts that make it visible.  The teaching notebooks use these.
+FOCUS: dict[str, Focus] = {
+    "agility": Focus("agility", ("market.shift_rate", "portfolio.idea_rate", "market.detection_lag_weeks"),
+                     _effect_levers("agility"), ("value", "advantage", "adaptation", "kpis")),
+    "alignment": Focus("alignment", ("market.shift_rate", "organisation.sponsor_legacy", "organisation.sponsor_spread",
+                                     "organisation.local_priority_spread", "portfolio.multi_team_share"),
+                       _effect_levers("alignment"), ("capacity", "value", "adaptation", "kpis")),
+    "transparency": Focus("transparency", ("portfolio.conflict_rate", "portfolio.conflict_severity",
+                                           "portfolio.synergy_rate", "portfolio.synergy_bonus"),
+                          _effect_levers("transparency"), ("advantage", "value", "kpis")),
+    "learning": Focus("learning", ("portfolio.estimation_noise", "portfolio.assumption_bias", "portfolio.value_sigma"),
+                      _effect_levers("learning"), ("learning", "scorecards", "advantage", "kpis")),
+}
+
+
+def resolve_focus(focus: str | Sequence[str] | Focus | None, charts: Sequence[str] | None = None) -> Focus | None:
+    """A `Focus` from an effect name, a sequence of dotted keys, or None (no focus: everything shown).
+
+    Keys ``policy.<lever>`` become levers shown for both policies, other keys world
+    parameters; `charts` (default: the effect's charts, or all charts for a list of keys)
+    chooses the chart tabs.  Unknown names are refused with the valid ones.
+    """
+    if charts is not None:
+        charts = tuple(charts)
+        unknown = [c for c in charts if c not in CHARTS]
+        if unknown or not charts:
+            raise ParameterError(f"charts = {list(charts)!r}: valid charts are {', '.join(CHARTS)}")
+    if focus is None:
+        return None if charts is None else Focus("custom", (), (), charts)
+    if isinstance(focus, Focus):
+        out = focus
+    elif isinstance(focus, str):
+        if focus not in FOCUS:
+            raise ParameterError(f"unknown focus {focus!r}; valid foci are {', '.join(FOCUS)} or a list of parameter keys")
+        out = FOCUS[focus]
+    else:
+        from okrsim.registry import lookup
+
+        keys = list(focus)
+        if not keys:
+            raise ParameterError("focus must name at least one parameter")
+        world, levers = [], []
+        for key in keys:
+            spec = lookup(str(key))
+            if spec.section == POLICY_SECTION:
+                levers.append(spec.name)
+            else:
+                world.append(spec.key)
+        out = Focus("custom", tuple(dict.fromkeys(world)), tuple(dict.fromkeys(levers)), tuple(CHARTS))
+    if charts is not None:
+        out = Focus(out.name, out.world, out.levers, charts)
+    return out
 
 
 def _format(spec: ParamSpec, value: Any) -> str:
@@ -268,15 +351,24 @@ class Explorer:
         restart the wait, so dragging or holding an arrow key costs one update.
     export_dir : str or Path
         Where `export` writes pictures and settings.
+    focus : str or sequence of str, optional
+        Show only some controls: an effect (``"agility"``, ``"alignment"``,
+        ``"transparency"``, ``"learning"``; see `FOCUS`) or dotted parameter keys
+        (``("policy.cadence_weeks", "market.shift_rate")``).  Hidden parameters keep their
+        values (from the story or `settings`); exports and settings still hold every one.
+    charts : sequence of str, optional
+        Chart tabs to show (keys of `okrsim.charts.CHARTS`); default the focus's charts, or all.
 
     Examples
     --------
     >>> explorer = Explorer(story="disruption")   # doctest: +SKIP
     >>> explorer                                  # doctest: +SKIP
+    >>> Explorer(story="disruption", focus="agility")   # doctest: +SKIP
     """
 
     def __init__(self, story: str = "default", settings: Settings | None = None, workers: int | str = "auto",
-                 debounce: float = 0.25, export_dir: str | Path = "okrsim-exports"):
+                 debounce: float = 0.25, export_dir: str | Path = "okrsim-exports",
+                 focus: str | Sequence[str] | Focus | None = None, charts: Sequence[str] | None = None):
         if story not in STORIES:
             raise ParameterError(f"unknown story {story!r}; valid stories are {', '.join(STORIES)}")
         self.debounce = float(debounce)
@@ -292,6 +384,8 @@ class Explorer:
         self.updates = 0
         start = settings or STORIES[story].settings()
         self._story = story
+        self.focus = resolve_focus(focus, charts)
+        self.chart_names = self.focus.charts if self.focus is not None else tuple(CHARTS)
 
         alt.JupyterChart.enable_offline()
         self._build_widgets(start)
@@ -344,18 +438,29 @@ class Explorer:
         def group(title: str, keys: list[str]) -> W.VBox:
             return W.VBox([W.HTML(f"<b>{title}</b>")] + [self.controls[k].widget for k in keys])
 
-        by_section = {s: [p.key for p in REGISTRY if p.section == s] for s in ("market", "portfolio", "organisation", "horizon")}
-        tabs = [
-            ("Market", W.VBox([self.controls[k].widget for k in by_section["market"]])),
-            ("Ideas", W.VBox([self.controls[k].widget for k in by_section["portfolio"]])),
-            ("Organisation", W.VBox([group("Organisation", by_section["organisation"]),
-                                     group("Horizon", by_section["horizon"])])),
-        ]
+        focus = self.focus if self.focus is not None and (self.focus.world or self.focus.levers) else None
+        if focus is None:
+            by_section = {s: [p.key for p in REGISTRY if p.section == s]
+                          for s in ("market", "portfolio", "organisation", "horizon")}
+            tabs = [
+                ("Market", W.VBox([self.controls[k].widget for k in by_section["market"]])),
+                ("Ideas", W.VBox([self.controls[k].widget for k in by_section["portfolio"]])),
+                ("Organisation", W.VBox([group("Organisation", by_section["organisation"]),
+                                         group("Horizon", by_section["horizon"])])),
+            ]
+        else:
+            note = W.HTML(f"<i>Focused on {focus.name}: only these parameters are shown; every other one keeps "
+                          "the story's value.</i>")
+            tabs = [("World", W.VBox([note] + [self.controls[k].widget for k in focus.world]))]
+        self._policy_tab = len(tabs)
         for i in range(2):
             rows: list[W.Widget] = [self.policy_presets[i]]
-            for effect in EFFECTS:
-                rows.append(W.HTML(f"<b>{effect}</b>"))
-                rows += [c.widget for c in self.policy_controls[i].values() if c.spec.effect == effect]
+            if focus is None:
+                for effect in EFFECTS:
+                    rows.append(W.HTML(f"<b>{effect}</b>"))
+                    rows += [c.widget for c in self.policy_controls[i].values() if c.spec.effect == effect]
+            else:
+                rows += [self.policy_controls[i][name].widget for name in focus.levers]
             tabs.append((f"Policy {'AB'[i]}", W.VBox(rows)))
         tabs.append(("Run", W.VBox([c.widget for c in self.run_controls.values()])))
         self.control_tabs = W.Tab(children=[t[1] for t in tabs], titles=[t[0] for t in tabs],
@@ -375,6 +480,8 @@ class Explorer:
         self.widget = W.VBox([header, W.HBox([self.control_tabs, W.VBox([self.chart_tabs, self.table])],
                                              layout=W.Layout(flex_flow="row wrap", align_items="flex-start"))])
         self.widget.add_class("okrsim-explorer")
+        if focus is not None:
+            self.widget.add_class("okrsim-explorer-focus")
 
     @staticmethod
     def _preset_name(scenario: Scenario) -> str:
@@ -409,7 +516,9 @@ class Explorer:
 
     def __repr__(self) -> str:
         names = [p.name for p in self.settings.policies]
-        return f"Explorer({' vs '.join(names)} in {self.settings.scenario.name!r}, {self.settings.replications} replications)"
+        focus = f", focus: {self.focus.name}" if self.focus is not None and (self.focus.world or self.focus.levers) else ""
+        return (f"Explorer({' vs '.join(names)} in {self.settings.scenario.name!r}, "
+                f"{self.settings.replications} replications{focus})")
 
     # ------------------------------------------------------------------- settings
     def _apply_settings(self, s: Settings) -> None:
@@ -434,7 +543,7 @@ class Explorer:
     def _retitle(self) -> None:
         titles = list(self.control_tabs.titles)
         for i in range(2):
-            titles[3 + i] = f"{'AB'[i]}: {self.policy_presets[i].value}"
+            titles[self._policy_tab + i] = f"{'AB'[i]}: {self.policy_presets[i].value}"
         self.control_tabs.titles = tuple(titles)
 
     def current_settings(self) -> Settings:
@@ -601,9 +710,8 @@ class Explorer:
     def _redraw_visible(self) -> None:
         if self.panel is None:
             return
-        names = list(CHARTS)
         if not self.chart_widgets:
-            charts = panel_charts(self.panel)
+            charts = panel_charts(self.panel, self.chart_names)
             for n, c in charts.items():
                 w = alt.JupyterChart(c, embed_options={"renderer": "svg", "actions": False})
                 w.add_class(f"okrsim-chart-{n}")
@@ -615,7 +723,7 @@ class Explorer:
             return
         index = self.chart_tabs.selected_index or 0
         shown = list(self.chart_widgets)
-        name = shown[index] if index < len(shown) else names[0]
+        name = shown[index] if index < len(shown) else shown[0]
         if name in self._stale:
             self.chart_widgets[name].chart = panel_charts(self.panel, [name])[name]
             self._stale.discard(name)

@@ -185,3 +185,89 @@ def test_explorer_displays_as_a_widget(explorer):
     bundle = explorer._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert repr(explorer) == "Explorer(annual vs quarterly_okr in 'dynamic', 4 replications)"
+
+
+# ------------------------------------------------------------------------------ focus
+def _shown(box):
+    return set(box.children)
+
+
+def test_focus_on_an_effect_shows_its_levers_world_parameters_and_charts():
+    from okrsim import Scenario, effect_levers
+    from okrsim.widgets import FOCUS
+
+    settings = Settings(Scenario.preset("disruption"), ("annual", "only_agility"), replications=3)
+    e = Explorer(settings=settings, focus="agility", workers=1, debounce=0)
+    try:
+        focus = FOCUS["agility"]
+        assert e.control_tabs.titles == ("World", "A: annual", "B: only_agility", "Run")
+        world_tab, tab_a, tab_b, _ = e.control_tabs.children
+        assert {e.controls[k].widget for k in focus.world} <= _shown(world_tab)
+        assert e.controls["portfolio.value_sigma"].widget not in _shown(world_tab)
+        for tab, levers in ((tab_a, e.policy_controls[0]), (tab_b, e.policy_controls[1])):
+            shown = {name for name, c in levers.items() if c.widget in _shown(tab)}
+            assert shown == set(focus.levers)
+        # every lever that distinguishes the presets is among the effect's levers, costs too
+        assert {p.name for p in effect_levers("agility")} <= set(focus.levers)
+        assert {"planning_cost", "switch_loss"} <= set(focus.levers)
+        assert list(e.chart_widgets) == list(focus.charts)
+        # hidden parameters keep the settings' values
+        assert e.settings.scenario.market.shocks == ((52, 0, 0.2), (52, 5, 8.0))
+        assert e.settings.policies[1].transparency == 0.1
+        e.set_value("policy.planning_cost", 2.0)
+        assert e.settings.policies[1].planning_cost == 2.0
+        assert e.settings.policies[1].name == "only_agility_custom"
+        assert e.control_tabs.titles[2] == "B: only_agility"
+        e.policy_presets[1].value = "quarterly_okr"
+        assert e.control_tabs.titles[2] == "B: quarterly_okr"
+        assert repr(e) == "Explorer(annual vs quarterly_okr in 'disruption', 3 replications, focus: agility)"
+        assert "okrsim-explorer-focus" in e.widget._dom_classes
+    finally:
+        e.close()
+
+
+@pytest.mark.parametrize("effect", ["alignment", "transparency", "learning"])
+def test_every_effect_has_a_focus_with_its_levers(effect):
+    from okrsim import effect_levers
+    from okrsim.charts import CHARTS
+    from okrsim.widgets import FOCUS
+
+    focus = FOCUS[effect]
+    assert {p.name for p in effect_levers(effect)} <= set(focus.levers)
+    assert all(lookup(f"policy.{name}").effect == effect for name in focus.levers)
+    assert focus.world and all(lookup(k).section != POLICY_SECTION for k in focus.world)
+    assert focus.charts and set(focus.charts) <= set(CHARTS)
+
+
+def test_focus_on_a_list_of_keys_and_chosen_charts():
+    e = Explorer(settings=Settings(replications=3), focus=("policy.cadence_weeks", "market.shift_rate"),
+                 charts=("value",), workers=1, debounce=0)
+    try:
+        assert e.focus.levers == ("cadence_weeks",) and e.focus.world == ("market.shift_rate",)
+        assert list(e.chart_widgets) == ["value"]
+        e.set_value("market.shift_rate", 3.0)
+        assert e.settings.scenario.market.shift_rate == 3.0 and e.updates == 2
+    finally:
+        e.close()
+
+
+def test_charts_alone_keep_every_control():
+    e = Explorer(settings=Settings(replications=3), charts=("learning", "value"), workers=1, debounce=0)
+    try:
+        assert e.control_tabs.titles[:3] == ("Market", "Ideas", "Organisation")
+        assert list(e.chart_widgets) == ["learning", "value"]
+        e.set_value("market.shift_rate", 3.0)  # the visible chart is redrawn, the hidden one waits
+        assert "value" in e._stale and "learning" not in e._stale
+    finally:
+        e.close()
+
+
+def test_unknown_focus_or_chart_is_refused():
+    from okrsim.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="valid foci are agility, alignment, transparency, learning"):
+        Explorer(settings=Settings(replications=2), focus="speed", workers=1)
+    with pytest.raises(ParameterError, match=r"unknown parameter 'policy\.cadense_weeks'"):
+        Explorer(settings=Settings(replications=2), focus=["policy.cadense_weeks"], workers=1)
+    with pytest.raises(ParameterError, match="valid charts are value"):
+        Explorer(settings=Settings(replications=2), charts=["values"], workers=1)
