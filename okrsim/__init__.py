@@ -26,6 +26,7 @@ __version__ = "0.1.0"
 #: Names imported on first access (they pull in altair, ipywidgets or dask).
 _LAZY = {
     "charts": ("okrsim.charts", None),
+    "checks": ("okrsim.checks", None),
     "Explorer": ("okrsim.widgets", "Explorer"),
     "notebook_setup": ("okrsim.notebook", "notebook_setup"),
     "Settings": ("okrsim.panels", "Settings"),
@@ -56,6 +57,7 @@ __all__ = [
     "__version__",
     "build_panel",
     "charts",
+    "checks",
     "compare",
     "comparison_report",
     "effect_levers",

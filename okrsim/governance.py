@@ -108,7 +108,8 @@ def learn(beliefs: Beliefs, errors: np.ndarray, themes: np.ndarray, learning_rat
     total = beliefs.total + np.bincount(themes, weights=errors, minlength=k)
     total_sq = beliefs.total_sq + np.bincount(themes, weights=errors**2, minlength=k)
     prior = PRIOR_OBSERVATIONS * (1.0 - learning_rate) / learning_rate
-    bias = total / (count + prior)
+    weight = count + prior
+    bias = np.divide(total, weight, out=np.zeros_like(total), where=weight > 0)  # no evidence, no prior: no bias
     n = count.sum()
     seen = count > 0
     dof = n - seen.sum()

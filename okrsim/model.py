@@ -125,7 +125,8 @@ class _Simulation:
         # governance.priority); the terms that never change during a run are added up once.
         # Staleness enters as slope * arrival: the common -slope * t shifts every idea alike.
         w = policy.political_weight
-        self.stale_slope = math.log(2.0) / self.half_life if self.half_life > 0 else 0.0
+        # (a half-life below a thousandth of a week is instant staleness; the floor keeps it finite)
+        self.stale_slope = math.log(2.0) / max(self.half_life, 1e-3) if self.half_life > 0 else 0.0
         self.static_priority = (1.0 - w) * (self.stale_slope * ideas.arrival - np.log(ideas.effort)) + w * np.log(ideas.sponsor)
 
         # interactions

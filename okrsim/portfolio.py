@@ -123,8 +123,9 @@ def _arrival_rows(rng: np.random.Generator, rate: float, weeks: int, width: int)
     blocks, times, t = [], [], 0.0
     while True:
         block = _rows(rng, chunk, width)
-        gaps = -np.log1p(-block[:, _GAP]) / rate
-        arrivals = t + np.cumsum(gaps)
+        with np.errstate(over="ignore"):  # a vanishing rate puts the next arrival at infinity: none
+            gaps = -np.log1p(-block[:, _GAP]) / rate
+            arrivals = t + np.cumsum(gaps)
         keep = arrivals < weeks
         blocks.append(block[keep])
         times.append(arrivals[keep])

@@ -203,7 +203,7 @@ def world_and_policy(draw):
     return Scenario().replace(world), Policy().replace(levers), draw(st.integers(0, 2**32))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(world_and_policy())
 def test_invariants_hold_for_random_valid_parameters(case):
     scenario, policy, seed = case
@@ -236,7 +236,8 @@ def test_invariants_hold_for_random_valid_parameters(case):
     assert math.isnan(k["okr_score_mean"]) or 0 <= k["okr_score_mean"] <= 1
     assert r.scorecards["score"].between(0, 1).all()
     assert k["conflicts_caught_early"] >= 0 and k["conflicts_caught_late"] >= 0
-    assert k["estimation_error"] >= 0 or math.isnan(k["estimation_error"])
+    if len(ini):  # with no idea known there is nothing to be wrong about (NaN)
+        assert math.isfinite(k["estimation_error"]) and k["estimation_error"] >= 0
 
 
 def test_event_count_is_a_stable_fingerprint():

@@ -127,6 +127,14 @@ def test_learning_is_driven_by_evidence_not_by_meetings():
     assert once.shrink == pytest.approx(twice.shrink)
 
 
+def test_full_learning_rate_trusts_evidence_and_leaves_unseen_themes_alone():
+    errors, themes = np.array([0.4, 0.6]), np.array([1, 1])
+    b = learn(Beliefs.naive(6), errors, themes, 1.0, 1.0)
+    assert b.bias[1] == pytest.approx(0.5) and np.all(b.bias[[0, 2, 3, 4, 5]] == 0)
+    run = okrsim.simulate(Scenario(), Policy.preset("quarterly_okr").replace({"learning_rate": 1.0}), 3)
+    assert np.isfinite(run.kpis["estimation_error"]) and run.cycles["estimation_error"].notna().all()
+
+
 def test_budget_inertia_is_a_rate_per_year():
     from okrsim.governance import budget_step
 
