@@ -58,7 +58,9 @@ class ParamSpec:
         For levers, which of the four effects it belongs to; ``None`` for world parameters.
     role : str
         ``"lever"`` (a choice of the organisation) or ``"cost"`` (a price it pays for a lever)
-        for policy parameters; ``"world"`` otherwise.  Decomposition switches levers, never costs.
+        for policy parameters; ``"world"`` otherwise.  The decomposition switches whatever
+        distinguishes the two presets within an effect (`okrsim.params.effect_levers`), which
+        includes the planning cost per event, because the presets differ in it.
     """
 
     section: str

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
 __all__ = ["mean_ci", "paired"]
 
@@ -28,6 +27,8 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
     m = float(x.mean())
     if n < 2:
         return m, math.nan, math.nan, n
+    from scipy import stats  # imported here: scipy costs half of `import okrsim`
+
     half = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
     return m, m - half, m + half, n
 

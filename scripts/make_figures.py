@@ -34,11 +34,11 @@ def _quiet(**kw: Any) -> dict[str, Any]:
 
 def experiment_frames(quick: bool) -> dict[str, Callable[[], pd.DataFrame]]:
     """Frames of the experiments layer, computed lazily (each is a small real experiment)."""
-    from okrsim.breakeven import advantage_map, breakeven
-    from okrsim.decompose import decompose
     from okrsim.design import morris_design, sobol_design
-    from okrsim.sensitivity import sensitivity
-    from okrsim.sweep import sweep
+    from okrsim.experiment import sweep
+    from okrsim.gsa import sensitivity
+    from okrsim.shapley import decompose
+    from okrsim.thresholds import advantage_map, breakeven
 
     reps = 3 if quick else 10
     factors = {"market.shift_rate": (0.0, 6.0), "portfolio.estimation_noise": (0.0, 1.5),
