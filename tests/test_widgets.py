@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 
 import ipywidgets as W
 import pytest
@@ -131,6 +132,27 @@ def test_only_the_visible_chart_is_redrawn(explorer):
     assert "learning" not in explorer._stale and chart_json(explorer, "learning") != hidden
 
 
+def _run_in_own_loop(coroutine_function) -> None:
+    """Run a coroutine on a fresh event loop in its own thread.
+
+    The browser tests' session-scoped Playwright (sync API) keeps an event loop running in
+    the main thread for the rest of the session, where `asyncio.run` refuses to start.
+    """
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(coroutine_function())
+        except BaseException as exc:  # re-raised in the test's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(timeout=60)
+    if errors:
+        raise errors[0]
+
+
 def test_debounce_collapses_a_burst_of_changes():
     e = Explorer(settings=Settings(replications=3), workers=1, debounce=0.1)
 
@@ -141,7 +163,7 @@ def test_debounce_collapses_a_burst_of_changes():
         assert e.updates == 1  # nothing ran yet: still inside the debounce window
         await asyncio.sleep(0.4)
 
-    asyncio.run(burst())
+    _run_in_own_loop(burst)
     assert e.updates == 2
     assert e.settings.scenario.market.shift_rate == 4.0
     e.close()
