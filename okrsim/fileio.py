@@ -8,12 +8,16 @@ to disk, then rename it over the target, which POSIX guarantees to be atomic.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
-__all__ = ["write_atomic", "write_bytes_atomic", "write_text_atomic"]
+from okrsim.errors import ParameterError
+
+__all__ = ["read_mapping", "write_atomic", "write_bytes_atomic", "write_text_atomic"]
 
 
 def write_atomic(path: str | Path, writer: Callable[[Path], None]) -> Path:
@@ -58,3 +62,28 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
 def write_text_atomic(path: str | Path, text: str) -> Path:
     """Write UTF-8 `text` to `path` atomically."""
     return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def read_mapping(path: str | Path, what: str) -> Mapping[str, Any]:
+    """Read a YAML (any suffix but ``.json``) or JSON file that must hold a mapping.
+
+    Every input file of the kit (scenarios, policies, sweep specifications) goes through
+    here, so a missing file, a syntax error or a list where a mapping belongs gets the same
+    clear `ParameterError` naming the file and `what` it should be.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ParameterError(f"{what} file {str(path)!r} does not exist")
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            import yaml
+
+            data = yaml.safe_load(text)
+    except Exception as exc:  # any parse error is the user's file
+        raise ParameterError(f"cannot parse {str(path)!r}: {exc}") from None
+    if not isinstance(data, Mapping):
+        raise ParameterError(f"{str(path)!r} must hold a mapping ({what}); got {type(data).__name__}")
+    return data

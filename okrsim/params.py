@@ -174,22 +174,9 @@ class _FileIO:
     @classmethod
     def load(cls, path: str | Path) -> Any:
         """Read a YAML or JSON file written by `save` or by hand."""
-        path = Path(path)
-        if not path.is_file():
-            raise ParameterError(f"{cls.__name__.lower()} file {str(path)!r} does not exist")
-        text = path.read_text(encoding="utf-8")
-        try:
-            if path.suffix.lower() == ".json":
-                data = json.loads(text)
-            else:
-                import yaml
+        from okrsim.fileio import read_mapping
 
-                data = yaml.safe_load(text)
-        except Exception as exc:
-            raise ParameterError(f"cannot parse {str(path)!r}: {exc}") from None
-        if not isinstance(data, Mapping):
-            raise ParameterError(f"{str(path)!r} must hold a mapping of parameters; got {type(data).__name__}")
-        return cls.from_dict(data)  # type: ignore[attr-defined]
+        return cls.from_dict(read_mapping(path, f"{cls.__name__.lower()} parameters"))  # type: ignore[attr-defined]
 
     def save(self, path: str | Path) -> Path:
         """Write YAML (``.yaml``/``.yml``) or JSON (``.json``) atomically."""

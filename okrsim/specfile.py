@@ -21,13 +21,13 @@ silently fall back to a default.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from okrsim.design import Design, explicit_points, full_grid, latin_hypercube, morris_design, sobol_design
 from okrsim.errors import ParameterError
+from okrsim.fileio import read_mapping
 from okrsim.params import Policy, Scenario
 
 __all__ = ["design_from_dict", "read_sweep_file"]
@@ -96,20 +96,7 @@ def read_sweep_file(path: str | Path) -> dict[str, Any]:
         ``design``, ``scenario``, ``policies``, ``replications``, ``seed``.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ParameterError(f"sweep file {str(path)!r} does not exist")
-    text = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            import yaml
-
-            data = yaml.safe_load(text)
-    except Exception as exc:  # any parse error is the user's file
-        raise ParameterError(f"cannot parse {str(path)!r}: {exc}") from None
-    if not isinstance(data, Mapping):
-        raise ParameterError(f"{str(path)!r} must hold a mapping with scenario, policies, design, replications, seed")
+    data = read_mapping(path, "sweep specification with scenario, policies, design, replications, seed")
     _unknown(str(path), set(data), _TOP)
     base_dir = path.parent
     policies = data.get("policies", ["annual", "quarterly_okr"])
