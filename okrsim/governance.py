@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -103,23 +104,31 @@ def learn(beliefs: Beliefs, errors: np.ndarray, themes: np.ndarray, learning_rat
     """
     if len(errors) == 0:
         return beliefs
+    # The statistics have one entry per theme, so plain Python is faster than numpy here; the
+    # sums run in the same order as `numpy.bincount` would run them.
     k = len(beliefs.count)
-    count = beliefs.count + np.bincount(themes, minlength=k)
-    total = beliefs.total + np.bincount(themes, weights=errors, minlength=k)
-    total_sq = beliefs.total_sq + np.bincount(themes, weights=errors**2, minlength=k)
+    new_count, new_total, new_sq = [0] * k, [0.0] * k, [0.0] * k
+    for e, theme in zip(np.asarray(errors).tolist(), np.asarray(themes).tolist(), strict=True):
+        new_count[theme] += 1
+        new_total[theme] += e
+        new_sq[theme] += e * e
+    count = [a + b for a, b in zip(beliefs.count.tolist(), new_count, strict=True)]
+    total = [a + b for a, b in zip(beliefs.total.tolist(), new_total, strict=True)]
+    total_sq = [a + b for a, b in zip(beliefs.total_sq.tolist(), new_sq, strict=True)]
     prior = PRIOR_OBSERVATIONS * (1.0 - learning_rate) / learning_rate
-    weight = count + prior
-    bias = np.divide(total, weight, out=np.zeros_like(total), where=weight > 0)  # no evidence, no prior: no bias
-    n = count.sum()
-    seen = count > 0
-    dof = n - seen.sum()
+    # no evidence and no prior: no bias
+    bias = [t / (c + prior) if c + prior > 0 else 0.0 for t, c in zip(total, count, strict=True)]
+    seen = [c > 0 for c in count]
+    dof = sum(count) - sum(seen)
     if dof > 0:
-        within = (total_sq[seen] - total[seen] ** 2 / count[seen]).sum() / dof
+        spread = [q - t * t / c for q, t, c, s in zip(total_sq, total, count, seen, strict=True) if s]
+        within = np.array(spread).sum() / dof  # numpy's summation order, as before
         noise_var = max(within, 0.0) * dof / (dof + prior)
         tau2 = value_sigma**2
         shrink = tau2 / (tau2 + noise_var) if tau2 + noise_var > 0 else 1.0
     else:
         shrink = beliefs.shrink
+    count, total, total_sq, bias = np.array(count), np.array(total), np.array(total_sq), np.array(bias)
     return Beliefs(count, total, total_sq, bias, float(shrink))
 
 
@@ -140,7 +149,7 @@ def theme_weights(theme: np.ndarray, theme2: np.ndarray, n_themes: int) -> np.nd
 
 def objectives(perceived: np.ndarray, n_objectives: int) -> np.ndarray:
     """The OKR objectives: the `n_objectives` themes that look most attractive (stable order)."""
-    return np.argsort(-perceived, kind="stable")[:n_objectives]
+    return (-perceived).argsort(kind="stable")[:n_objectives]
 
 
 def interaction_adjustment(
@@ -157,7 +166,7 @@ def interaction_adjustment(
     Parameters
     ----------
     value : ndarray
-        Believed value (per week) of every idea.
+        Believed value (per week) of every idea (finite).
     status : ndarray of int
         0 waiting, 1 running, 2 delivered, -1 not known or dropped.
     pair_a, pair_b, conflict : ndarray
@@ -170,28 +179,55 @@ def interaction_adjustment(
     between equals the smaller one, so planners pursue one of the two rather than both.  A
     synergy with a delivered partner is worth its full bonus to the open idea; between two
     open ideas each carries half, which bundles them.
+
+    Each side's change is a coefficient times the smaller value; the coefficient depends only
+    on the pair's kind, the two statuses and which value is smaller, so it is looked up in a
+    table (`_interaction_coefficients`) rather than assembled from a dozen masks.
     """
     n = len(value)
     if len(pair_a) == 0:
         return np.zeros(n)
     va, vb = value[pair_a], value[pair_b]
-    sa, sb = status[pair_a], status[pair_b]
-    m = np.minimum(va, vb)
-    valid = (sa >= 0) & (sb >= 0)
-    open_a, open_b = valid & (sa <= 1), valid & (sb <= 1)
-    s = ~conflict
-    # conflicts: the less committed idea (waiting < running < delivered) carries the cost;
-    # between equally committed ideas, the smaller one does
-    to_a = conflict & open_a & ((sa < sb) | ((sa == sb) & (va <= vb)))
-    to_b = conflict & open_b & ((sb < sa) | ((sa == sb) & (va > vb)))
-    # synergies: full bonus when the partner is delivered, half each while both are open
-    both = s & open_a & open_b
-    gain_a = bonus * m * (s & open_a & (sb == 2)) + 0.5 * bonus * m * both
-    gain_b = bonus * m * (s & open_b & (sa == 2)) + 0.5 * bonus * m * both
-    amount_a = gain_a - severity * m * to_a
-    amount_b = gain_b - severity * m * to_b
-    return (np.bincount(pair_a, weights=amount_a, minlength=n)[:n]
-            + np.bincount(pair_b, weights=amount_b, minlength=n)[:n])
+    case = _pair_case(status[pair_a], status[pair_b], conflict, va <= vb)
+    amount = _interaction_coefficients(float(severity), float(bonus)).take(case, axis=1) * np.minimum(va, vb)
+    return np.bincount(pair_a, weights=amount[0], minlength=n)[:n] + np.bincount(pair_b, weights=amount[1], minlength=n)[:n]
+
+
+def _pair_case(status_a: np.ndarray | int, status_b: np.ndarray | int, conflict: np.ndarray | bool,
+               a_smaller: np.ndarray | bool) -> np.ndarray | int:
+    """Index (0 to 63) of a pair's case: kind, both statuses (-1 to 2) and whether a's value is
+    the smaller (or equal) one."""
+    return status_a * 8 + status_b * 2 + a_smaller + (conflict * 32 + 10)
+
+
+@lru_cache(maxsize=16)
+def _interaction_coefficients(severity: float, bonus: float) -> np.ndarray:
+    """Table (2 x 64, by `_pair_case`) of the coefficients of the smaller value that idea a
+    (row 0) and idea b (row 1) of a pair gain (synergy) or lose (conflict).
+
+    The entries reproduce the rules of `interaction_adjustment` case by case; multiplying by
+    the smaller value gives the same floating-point numbers as applying the rules directly.
+    """
+    table = np.zeros((2, 64))
+    for conflict in (False, True):
+        for sa in range(-1, 3):
+            for sb in range(-1, 3):
+                for a_smaller in (False, True):
+                    valid = sa >= 0 and sb >= 0
+                    open_a, open_b = valid and sa <= 1, valid and sb <= 1
+                    if conflict:
+                        # the less committed idea (waiting < running < delivered) carries the
+                        # cost; between equally committed ideas, the smaller one does
+                        to_a = open_a and (sa < sb or (sa == sb and a_smaller))
+                        to_b = open_b and (sb < sa or (sa == sb and not a_smaller))
+                        coef = (0.0 - severity if to_a else 0.0, 0.0 - severity if to_b else 0.0)
+                    else:
+                        # synergies: full bonus when the partner is delivered, half each while both are open
+                        half = 0.5 * bonus if open_a and open_b else 0.0
+                        coef = (bonus if open_a and sb == 2 else half, bonus if open_b and sa == 2 else half)
+                    table[:, _pair_case(sa, sb, conflict, a_smaller)] = coef
+    table.flags.writeable = False
+    return table
 
 
 def priority(value: np.ndarray, remaining_effort: np.ndarray, sponsor: np.ndarray, political_weight: float) -> np.ndarray:
@@ -201,27 +237,23 @@ def priority(value: np.ndarray, remaining_effort: np.ndarray, sponsor: np.ndarra
     return (1.0 - political_weight) * strategic + political_weight * np.log(sponsor)
 
 
-def funded(order: np.ndarray, themes: np.ndarray, remaining: np.ndarray, budget: np.ndarray, capacity: float) -> np.ndarray:
-    """Mask (by item) of work funded by its theme's budget, filled in priority `order`.
+def funded(themes: np.ndarray, remaining: np.ndarray, budget: np.ndarray, capacity: float) -> np.ndarray:
+    """Mask of work funded by its theme's budget, for items given in priority order.
 
     Each theme k may fund ``budget[k] * capacity`` team-weeks in the cycle; an item is funded
     if its theme's budget is not yet used up when its turn comes.  With a budget equal to
     the strategic target this funds exactly the items above the capacity line.
     """
-    k = len(budget)
-    onehot = np.zeros((len(order), k))
-    onehot[np.arange(len(order)), themes[order]] = remaining[order]
-    before = np.cumsum(onehot, axis=0) - onehot
-    spent = before[np.arange(len(order)), themes[order]]
-    mask = np.zeros(len(order), bool)
-    mask[order] = spent < budget[themes[order]] * capacity
-    return mask
+    rows = np.arange(len(themes))
+    by_theme = np.zeros((len(themes), len(budget)))
+    by_theme[rows, themes] = remaining
+    spent_before = by_theme.cumsum(axis=0)[rows, themes] - remaining
+    return spent_before < budget[themes] * capacity
 
 
-def within_capacity(order: np.ndarray, remaining_effort: np.ndarray, capacity: float) -> np.ndarray:
-    """Mask (in `order`'s positions) of items that start before `capacity` team-weeks are used."""
-    before = np.cumsum(remaining_effort[order]) - remaining_effort[order]
-    return before < capacity
+def within_capacity(remaining_effort: np.ndarray, capacity: float) -> np.ndarray:
+    """Mask of the items, given in priority order, that start before `capacity` team-weeks are used."""
+    return remaining_effort.cumsum() - remaining_effort < capacity
 
 
 def should_stop(priority: float, effort: float, remaining: float, marginal: float, political_weight: float) -> bool:

@@ -106,21 +106,43 @@ def realised_values(record: RunRecord) -> np.ndarray:
     summed over the weeks of each segment.
     """
     out = np.zeros(record.ideas.n)
-    if not record.eff_history:
+    ids, lo, hi, rate = _segments(record)
+    if len(ids) == 0:
         return out
-    ids, lo, hi, eff = [], [], [], []
-    for i, segments in record.eff_history.items():
-        for s, (start, rate) in enumerate(segments):
-            ids.append(i)
-            lo.append(start)
-            hi.append(segments[s + 1][0] if s + 1 < len(segments) else record.weeks)
-            eff.append(rate)
-    weeks = record.weeks
-    cum = np.vstack([np.zeros(record.attractiveness.shape[1]), np.cumsum(record.attractiveness, axis=0)])
-    lo_a, hi_a = np.minimum(lo, weeks), np.minimum(hi, weeks)
-    per_segment = np.asarray(eff) * (record.weights[ids] * (cum[hi_a] - cum[lo_a])).sum(axis=1)
-    np.add.at(out, ids, per_segment)
+    a = record.attractiveness
+    cum = np.zeros((len(a) + 1, a.shape[1]))
+    a.cumsum(axis=0, out=cum[1:])
+    np.add.at(out, ids, rate * _theme_weighted(record, cum[hi] - cum[lo], ids))
     return out
+
+
+def _segments(record: RunRecord) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Initiative, first week, end week (exclusive) and value rate of each segment of constant
+    value rate: first the segments from delivery on, then those after conflict cuts, in the
+    order of the cuts (so each initiative's segments come in time order)."""
+    ids = (~np.isnan(record.delivery_week)).nonzero()[0]
+    lo = record.delivery_week[ids].astype(int) + 1
+    rate = record.delivered_rate[ids]
+    if record.rate_changes:
+        cut_ids, cut_from, cut_rate = zip(*record.rate_changes, strict=True)
+        ids, lo, rate = np.concatenate([ids, cut_ids]), np.concatenate([lo, cut_from]), np.concatenate([rate, cut_rate])
+    # a segment ends where the initiative's next one starts, or at the horizon
+    hi = np.full(len(ids), record.weeks)
+    order = ids.argsort(kind="stable")  # each initiative's segments, in time order
+    same = ids[order[1:]] == ids[order[:-1]]
+    hi[order[:-1][same]] = lo[order[1:][same]]
+    return ids, lo, hi, rate
+
+
+def _theme_weighted(record: RunRecord, by_theme: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Row r of `by_theme` (per theme) weighted by the themes of initiative ``ids[r]``.
+
+    Only the primary and the secondary theme have weight, so two lookups give exactly the
+    weighted sum over all themes.
+    """
+    flat = by_theme.ravel()
+    at = np.arange(len(ids)) * by_theme.shape[1]
+    return record.w1[ids] * flat.take(at + record.ideas.theme[ids]) + record.w2[ids] * flat.take(at + record.t2[ids])
 
 
 def belief_error(record: RunRecord, beliefs: Beliefs, known: int) -> float:
@@ -140,6 +162,11 @@ ADAPTED_SHARE = 0.5
 ADAPTATION_WINDOW = 4
 
 
+def _leaders(path: MarketPath) -> np.ndarray:
+    """The most attractive themes (top third, best first) in each segment of the market path."""
+    return (-path.levels).argsort(axis=1, kind="stable")[:, :n_top_themes(path.levels.shape[1])]
+
+
 def adaptation_lags(record: RunRecord) -> list[float]:
     """Weeks from each change of the leading themes until the organisation followed it.
 
@@ -149,9 +176,12 @@ def adaptation_lags(record: RunRecord) -> list[float]:
     weeks, first reaches `ADAPTED_SHARE` of all work.  The wait is censored at the next
     change (or the horizon): a policy that never follows scores the whole interval.
     """
-    levels, times = record.path.levels, record.path.times
-    n_top = n_top_themes(levels.shape[1])
-    top = np.argsort(-levels, axis=1, kind="stable")[:, :n_top]
+    return _adaptation_lags(record, _leaders(record.path))
+
+
+def _adaptation_lags(record: RunRecord, top: np.ndarray) -> list[float]:
+    """`adaptation_lags` given the leading themes of each market segment (`_leaders`)."""
+    times = record.path.times
     changes = [(float(times[s]), top[s]) for s in range(1, len(top)) if set(top[s].tolist()) - set(top[s - 1].tolist())]
     if not changes:
         return []
@@ -175,20 +205,19 @@ def compute_kpis(record: RunRecord) -> dict[str, float]:
     tl = record.timeline
     capacity = float(record.n_teams * record.weeks)
     a = record.attractiveness
-    n_top = n_top_themes(a.shape[1])
-    top = np.argsort(-a, axis=1, kind="stable")[:, :n_top]
     work_by_theme = record.theme_capacity
-    aligned = np.take_along_axis(work_by_theme, top, axis=1).sum()
+    leaders = _leaders(record.path)
+    weekly = leaders[record.path.times.searchsorted(np.arange(record.weeks), side="right") - 1]
+    aligned = work_by_theme.ravel().take(weekly + np.arange(0, a.size, a.shape[1])[:, None]).sum()  # the leaders' work
     work_total = work_by_theme.sum()
 
-    delivered = np.flatnonzero(~np.isnan(record.delivery_week))
+    delivered = (~np.isnan(record.delivery_week)).nonzero()[0]
     realised = realised_values(record)
     pf = record.portfolio
     hurdle = pf.waste_hurdle * pf.value_median / pf.effort_median
     live = np.maximum(record.weeks - (record.delivery_week[delivered] + 1), 0)
-    first_rate = np.array([record.eff_history[i][0][1] for i in delivered.tolist()]) * (
-        record.weights[delivered] * a[np.minimum(record.delivery_week[delivered].astype(int), record.weeks - 1)]
-    ).sum(axis=1) if len(delivered) else np.zeros(0)
+    first_rate = record.delivered_rate[delivered] * _theme_weighted(
+        record, a[np.minimum(record.delivery_week[delivered].astype(int), record.weeks - 1)], delivered)
     rate = np.where(live > 0, realised[delivered] / np.maximum(live, 1), first_rate)
     below = rate / record.ideas.effort[delivered] < hurdle
     wasted = record.lost.sum() + tl["switching"].sum() + (record.spent[delivered][below] - record.lost[delivered][below]).sum()
@@ -199,7 +228,7 @@ def compute_kpis(record: RunRecord) -> dict[str, float]:
         "total_value": float(tl["value"].sum() + tl["synergy"].sum()),
         "end_value_rate": float(tl["value"][-1] + tl["synergy"][-1]),
         "aligned_capacity_share": min(1.0, float(aligned / work_total)) if work_total > 0 else math.nan,
-        "adaptation_lag_weeks": float(np.mean(lags)) if (lags := adaptation_lags(record)) else math.nan,
+        "adaptation_lag_weeks": float(np.mean(lags)) if (lags := _adaptation_lags(record, leaders)) else math.nan,
         "waste_share": float(wasted / capacity),
         "overhead_share": float(tl["overhead"].sum() / capacity),
         "lead_time_weeks": float(lead.mean()) if len(lead) else math.nan,

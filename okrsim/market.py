@@ -87,15 +87,17 @@ def draw_market(market: Market, weeks: int, rng: np.random.Generator, rng_percep
     events: list[tuple[float, int, object]] = [(s[0], 1, s) for s in shifts]
     events += [(float(w), 0, items) for w, items in shocks_by_week.items()]
     current = initial
+    rho = market.shift_persistence
+    innovation = market.spread * np.sqrt(1.0 - rho**2)
     for time, order, payload in sorted(events, key=lambda e: (e[0], e[1])):
-        current = current.copy()
         if order == 1:
             _, redraw_u, new_z = payload  # type: ignore[misc]
-            mask = redraw_u < market.shift_share
-            rho = market.shift_persistence
-            current[mask] = np.exp(rho * np.log(current[mask]) + market.spread * np.sqrt(1.0 - rho**2) * new_z[mask])
+            # (computed for every theme, kept for the redrawn ones: the same numbers as
+            # computing only those)
+            current = np.where(redraw_u < market.shift_share, np.exp(rho * np.log(current) + innovation * new_z), current)
             kind = "shift"
         else:
+            current = current.copy()
             for theme, factor in payload:  # type: ignore[union-attr]
                 current[theme] *= factor
             kind = "shock"

@@ -9,20 +9,26 @@ Processes, in the order they act when they fall on the same time:
 
 The order is fixed by event priorities, not by the order in which processes happen to be
 created, so a change elsewhere cannot silently reorder a week.  Scalar state that the weekly
-loops touch lives in Python lists (much faster than numpy scalars); planning, which looks at
-every idea at once, works on numpy arrays.
+loops touch lives in Python lists and typed arrays (much faster than numpy scalars); planning,
+which looks at every idea at once, works on numpy arrays (views of the typed arrays).
+
+A run's numbers must not depend on how fast it is computed: the vectorised steps add, multiply
+and take logarithms in exactly the order and with exactly the functions of the scalar rules
+they implement, so every result is reproducible bit for bit.
 """
 
 from __future__ import annotations
 
 import bisect
 import math
+from array import array
 from collections.abc import Generator
-from operator import mul
+from functools import partial
 from typing import Any
 
 import numpy as np
 import simpy
+from simpy.core import StopSimulation
 
 from okrsim import governance as gov
 from okrsim.errors import ParameterError
@@ -37,6 +43,8 @@ __all__ = ["check_compatible", "simulate"]
 
 #: Event priorities within one point in time (lower acts first).
 WORLD, PLANNING, WORK, LEDGER = 0, 1, 2, 3
+#: Priority of the end of the run: before anything else at the horizon.
+END = -1
 #: Idea status codes.
 UNKNOWN, WAITING, IN_PROGRESS, DELIVERED = -1, 0, 1, 2
 _EPS = 1e-9
@@ -46,7 +54,8 @@ class _Tick(simpy.Timeout):
     """A timeout with an explicit priority among events at the same time."""
 
     def __init__(self, env: simpy.Environment, delay: float, priority: int):
-        # Inlined like simpy.Timeout.__init__, for speed.
+        # Inlined like simpy.Timeout.__init__; scheduled through the public API only, so a
+        # SimPy upgrade cannot silently break the ordering of events.
         self.env = env
         self.callbacks: list[Any] = []
         self._value = None
@@ -111,10 +120,10 @@ class _Simulation:
         ideas = world.ideas
         n = ideas.n
         self.n_initial = pf.initial_backlog
-        self.attractiveness, self.weights = world.attractiveness, world.weights
+        self.attractiveness = world.attractiveness
         self.theme, self.theme2, self.teams = world.theme, world.theme2, ideas.teams
         self.value, self.arrival, self.part_size = world.value, world.arrival, world.part_size
-        self.log_value, self.log_estimate, self.log_value_list = world.log_value, world.log_estimate, world.log_value_list
+        self.log_value, self.log_estimate = world.log_value, world.log_estimate
         self.pair_a, self.pair_b, self.pair_conflict = world.pair_a, world.pair_b, world.pair_conflict
         self.partners = world.partners
         self.log_median = math.log(pf.value_median)
@@ -135,23 +144,24 @@ class _Simulation:
         self.pair_found = np.zeros(self.pairs.n, bool)
 
         # dynamic per-idea state
-        self.status = [WAITING] * self.n_initial + [UNKNOWN] * (n - self.n_initial)
+        # status and pending effort are typed arrays: the weekly loops index them like lists,
+        # and planning reads them as numpy arrays without a copy
+        self.status = array("b", [WAITING]) * self.n_initial + array("b", [UNKNOWN]) * (n - self.n_initial)
         self.n_known = self.n_initial
         # parts neither active nor done: remaining effort by team, per idea; the mask and the
         # per-idea total mirror them for vectorised planning
-        self.pend: list[dict[int, float]] = [dict.fromkeys(t, s) for t, s in zip(ideas.teams, self.part_size, strict=True)]
+        self.pend: list[dict[int, float]] = list(map(dict.fromkeys, ideas.teams, self.part_size))
         self.pending_mask = ideas.members.copy()
-        self.pend_total = ideas.effort.tolist()
+        self.pend_total = array("d", ideas.effort.tobytes())
         self.parts_left = list(world.n_parts)
-        self.active_parts = [0] * n
-        self.lost = [0.0] * n
-        self.start_week = [math.nan] * n
-        self.delivery_week = [math.nan] * n
-        self.n_stops = [0] * n
+        self.lost = array("d", [0.0]) * n
+        self.start_week: list[float] = [math.nan] * n  # whole weeks (ints) once set
+        self.delivery_week: list[float] = [math.nan] * n
+        self.n_stops = array("q", [0]) * n
         self.eff = [0.0] * n
-        self.eff_history: dict[int, list[tuple[int, float]]] = {}
-        self.planned_logv = np.full(n, np.nan)
-        self.selected_logv = [math.nan] * n
+        self.delivered_rate = array("d", [math.nan]) * n  # value rate at delivery
+        self.rate_changes: list[tuple[int, int, float]] = []  # (idea, from week, new rate) after conflicts
+        self.selected_logv = array("d", [math.nan]) * n
         self.evidence: list[int] = []
         # ideas that arrived since the last plan, per team, ordered by the team's own pull
         # (local preference and sponsor power, but no strategy): ad-hoc intake
@@ -160,11 +170,15 @@ class _Simulation:
 
         # teams
         t = range(self.n_teams)
-        self.active: list[list[int]] = [[] for _ in t]
-        self.active_rem: list[dict[int, float]] = [{} for _ in t]
+        # each team's active parts in the order it started them: idea -> effort still to do
+        self.active: list[dict[int, float]] = [{} for _ in t]
         self.queue: list[list[int]] = [[] for _ in t]
         self.qptr = [0 for _ in t]
         self.team_key = np.full((n, self.n_teams), -np.inf)  # each team's planned priority of each idea
+        # ideas known at the last plan are the planned ones (every known idea that is not
+        # delivered is a candidate), with the log value the plan believed
+        self.plan_known = 0
+        self.plan_logv = np.zeros(0)
         self.sync: list[list[int]] = [[] for _ in t]
         self.may_pull = [False for _ in t]
         self.overhead_debt = [0.0 for _ in t]
@@ -173,55 +187,71 @@ class _Simulation:
 
         # governance
         self.beliefs = gov.Beliefs.naive(self.k)
+        self.learned = False  # whether the beliefs hold any evidence
         self.budget = np.full(self.k, 1.0 / self.k)
         self.cycle: dict[str, Any] | None = None
+        self.cycle_delivered: list[int] = []  # initiatives delivered in the cycle
+        self.cycle_started = self.cycle_stopped = 0
         self.cycle_rows: list[tuple] = []
         self.scorecard_rows: list[tuple] = []
         self.caught_early = self.caught_late = 0
 
         # the ledger
-        self.a = self.path.levels[0].tolist()
         self.rate = [0.0] * self.k
         self.syn_rate = [0.0] * self.k
         self.to_book: list[tuple[int, float]] = []
         self.syn_to_book: list[tuple[int, float]] = []
         self.wk_overhead = self.wk_switching = self.wk_idle = 0.0
         self.wk_theme = [0.0] * self.k
-        self.tl: dict[str, list[float]] = {c: [] for c in ("value", "synergy", "overhead", "switching", "idle")}
-        self.theme_rows: list[list[float]] = []
+        self.tl: dict[str, Any] = {c: [] for c in ("overhead", "switching", "idle")}
+        # the value rate per theme in force in each week (week by week, theme by theme);
+        # `finish` values them at the week's attractiveness all at once
+        self.rate_rows: list[float] = []
+        self.syn_rate_rows: list[float] = []
+        self.theme_rows: list[float] = []  # week by week, theme by theme
         self.events: list[tuple[float, str, int, int, float]] = []
-        self.starts: list[tuple[float, int]] = []
 
     # ---------------------------------------------------------------------------- running
     def run(self) -> int:
         """Run to the horizon; return the number of SimPy events processed."""
         env = self.env = simpy.Environment()
-        env.process(market_process(env, self.path, self.on_market_change, self.world_timeout))
-        env.process(arrival_process(env, self.ideas.arrival, self.n_initial, self.on_arrival, self.world_timeout))
-        env.process(self.planning_process())
-        for j in range(self.n_teams):
-            env.process(self.team_process(j))
-        env.process(self.ledger_process())
-        step, peek, horizon = env.step, env.peek, self.weeks
-        n = 0
-        while peek() < horizon:
-            step()
-            n += 1
+        # Stop at the horizon the way `simpy.Environment.run` does, with an event that acts
+        # before anything else at that time, so that only events before the horizon count.
+        end = _Tick(env, self.weeks, END)
+        end.callbacks.append(StopSimulation.callback)
+        world_timeout = partial(_Tick, env, priority=WORLD)  # the world acts first at any time
+        processes = [
+            market_process(env, self.path, self.on_market_change, world_timeout),
+            arrival_process(env, self.arrival, self.n_initial, self.on_arrival, world_timeout),
+            self.planning_process(),
+            *(self.team_process(j) for j in range(self.n_teams)),
+            self.ledger_process(),
+        ]
+        for process in processes:
+            env.process(process)
+        step, n = env.step, 0
+        try:
+            while True:
+                step()
+                n += 1
+        except StopSimulation:
+            pass
+        # The suspended processes and the events they wait for hold this run in reference
+        # cycles; closing them lets reference counting free the run's state at once instead
+        # of leaving it to the cyclic garbage collector (which costs far more).
+        for process in processes:
+            process.close()
         self.finish()
         return n
 
-    def world_timeout(self, delay: float) -> simpy.Event:
-        return _Tick(self.env, delay, WORLD)
-
     def on_market_change(self, index: int) -> None:
-        self.a = self.path.levels[index].tolist()
         self.events.append((self.env.now, self.path.kinds[index], -1, -1, math.nan))
 
     def on_arrival(self, index: int) -> None:
         self.status[index] = WAITING
         self.n_known = index + 1
         for j in self.teams[index]:
-            bisect.insort(self.intake[j], (-float(self.intake_key[index, j]), index))
+            bisect.insort(self.intake[j], (-self.intake_key.item(index, j), index))
             self.may_pull[j] = True
         self.events.append((self.env.now, "arrival", index, self.theme[index], self.value[index]))
 
@@ -235,50 +265,97 @@ class _Simulation:
     def plan(self, t: int) -> None:
         """A planning event: close the cycle, learn, discover, rank, re-budget, stop, set
         OKRs and hand each team its order of work."""
-        pol, ideas = self.policy, self.ideas
+        pol = self.policy
         retro = self.cycle is not None and pol.retrospectives
         if self.cycle is not None:
             self.close_cycle(t)
         if retro:
             self.retrospective(t)
+        self.charge_planning(retro)
+        known = self.plan_known = self.n_known
+        # a view, not a copy: nothing else runs during a plan, and `stop` writes to it only
+        # after the last read
+        status = np.frombuffer(self.status, np.int8, known)
+        perceived = self.attractiveness[max(0, t - self.lag)] * self.path.perception[t]
+        self.workshop(t, known, status)
+        goals = gov.objectives(perceived, pol.n_objectives)
+        self.events.append((t, "planning", -1, -1, float(pol.n_objectives)))
+
+        cand = (status.view(np.uint8) <= IN_PROGRESS).nonzero()[0]  # waiting or in progress (unknown wraps to 255)
+        age = self.stale_slope * (t - self.ideas.arrival[:known])  # planners expect staleness
+        logv, attract, log_value = self.believed_value(known, perceived, goals)
+        found = self.pair_found.nonzero()[0]  # both ideas of a found pair are known
+        if len(found):
+            log_value = self.adjust_for_interactions(log_value, status, found, age)
+        self.plan_logv = logv
+        remaining = self.remaining(cand)
+        pri, base, order, inside = self.rank(cand, log_value, remaining)
+        planned = cand[order[inside]]
+        plain = np.exp(logv[planned] - age[planned]) * attract[planned]
+        self.open_cycle(t, goals, perceived, planned, plain)
+        if pol.can_stop_running_work:
+            self.stop_lost_work(t, cand, base, order, inside, remaining, status, planned)
+        self.build_queues(cand, pri)
+        for intake in self.intake:
+            intake.clear()
+
+    def charge_planning(self, retro: bool) -> None:
+        """Every team owes the event's overhead, paid from the following weeks."""
+        pol = self.policy
         cost = pol.planning_cost + pol.alignment_cost * pol.horizontal_alignment + pol.workshop_cost * pol.transparency
         cost += pol.retro_cost if retro else 0.0
         if cost > 0:
             debt = self.overhead_debt  # mutated in place: the team processes hold this list
             for j in range(self.n_teams):
                 debt[j] += cost
-        known = self.n_known
-        status = np.array(self.status[:known])
-        perceived = self.attractiveness[max(0, t - self.lag)] * self.path.perception[t]
-        self.workshop(t, known, status)
-        goals = gov.objectives(perceived, pol.n_objectives)
-        self.events.append((t, "planning", -1, -1, float(pol.n_objectives)))
 
-        cand = np.flatnonzero((status == WAITING) | (status == IN_PROGRESS))
-        if self.beliefs.count.any():
-            logv = gov.believed_log_value(self.log_estimate[:known], ideas.theme[:known], self.beliefs, self.log_median)
+    def believed_value(self, known: int, perceived: np.ndarray, goals: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What planners believe about the known ideas: log value rate (bias-corrected
+        estimate), perceived attractiveness of their themes, and log value before staleness
+        and interactions (attractiveness and the OKR focus on the objectives included)."""
+        theme = self.ideas.theme[:known]
+        if self.learned:
+            logv = gov.believed_log_value(self.log_estimate[:known], theme, self.beliefs, self.log_median)
         else:
             logv = self.log_estimate[:known]
-        # each idea's perceived attractiveness and its weight on the objectives
-        on_goals = np.zeros(self.k)
-        on_goals[goals] = 1.0
-        w1, t1, w2, t2 = self.world.w1[:known], ideas.theme[:known], self.world.w2[:known], self.world.t2[:known]
-        attract = w1 * perceived[t1] + w2 * perceived[t2]
-        focus = w1 * on_goals[t1] + w2 * on_goals[t2]
-        log_value = logv + np.log(attract) + np.log1p(pol.okr_focus * focus)  # before staleness
-        found = np.flatnonzero(self.pair_found & (self.pairs.b < known))
-        if len(found):
-            log_value = self.adjust_for_interactions(log_value, status, found, t)
-        self.planned_logv[cand] = logv[cand]
-        remaining = self.remaining(cand)
+        # per theme: perceived attractiveness (row 0) and whether it is an objective (row 1);
+        # each idea weighs its primary and secondary theme
+        by_theme = np.zeros((2, self.k))
+        by_theme[0] = perceived
+        by_theme[1, goals] = 1.0
+        w1, w2 = self.world.w1[:known], self.world.w2[:known]
+        attract, focus = w1 * by_theme.take(theme, axis=1) + w2 * by_theme.take(self.world.t2[:known], axis=1)
+        return logv, attract, logv + np.log(attract) + np.log1p(self.policy.okr_focus * focus)
+
+    def remaining(self, ids: np.ndarray) -> np.ndarray:
+        """Effort still to do on each of `ids`: pending parts plus what active parts lack."""
+        total = np.array(self.pend_total)
+        for active in self.active:
+            for i, r in active.items():
+                total[i] += r
+        return total[ids]
+
+    def adjust_for_interactions(self, log_value: np.ndarray, status: np.ndarray, found: np.ndarray,
+                                age: np.ndarray) -> np.ndarray:
+        """Discovered conflicts and synergies change what ideas are worth to the planners."""
+        pairs, pf = self.pairs, self.scenario.portfolio
+        value = np.exp(log_value - age)
+        adj = gov.interaction_adjustment(value, status, pairs.a[found], pairs.b[found], pairs.conflict[found],
+                                         pf.conflict_severity, pf.synergy_bonus)
+        return np.log(np.maximum(value + adj, 1e-12)) + age
+
+    def rank(self, cand: np.ndarray, log_value: np.ndarray, remaining: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Rank the candidates and re-budget: return their priority, their priority before
+        budgets, their order and the mask (in that order) of those inside the capacity line."""
+        pol = self.policy
         capacity = float(self.n_teams * pol.cadence_weeks)
-        cand_theme = ideas.theme[cand]
         # Rank by value per total effort (WSJF): replanning with unchanged information must
         # not reorder work, so sunk effort only enters the decision to stop running work.
         pri = base = (1.0 - pol.political_weight) * log_value[cand] + self.static_priority[cand]
-        order = np.argsort(-pri, kind="stable")
-        inside = gov.within_capacity(order, remaining, capacity)
-        target = gov.theme_shares(cand_theme[order[inside]], remaining[order[inside]], self.k)
+        order = (-pri).argsort(kind="stable")
+        ordered_remaining, ordered_theme = remaining[order], self.ideas.theme[cand[order]]
+        inside = gov.within_capacity(ordered_remaining, capacity)
+        target = gov.theme_shares(ordered_theme[inside], ordered_remaining[inside], self.k)
         # the organisation starts with a budget split that matches its first view of the market
         if self.cycle is None:
             self.budget = target
@@ -286,45 +363,23 @@ class _Simulation:
             self.budget = gov.budget_step(self.budget, target, pol.budget_inertia, pol.cadence_weeks)
         if pol.budget_inertia > 0:
             # last year's split still decides what gets funded first
-            pri = pri + gov.FUNDED_FIRST * gov.funded(order, cand_theme, remaining, self.budget, capacity)
-            order = np.argsort(-pri, kind="stable")
-            inside = gov.within_capacity(order, remaining, capacity)
-        ranked = cand[order]
-        plain = np.exp(logv - self.stale_slope * (t - ideas.arrival[:known])) * attract
-        self.open_cycle(t, goals, perceived, ranked[inside], plain)
-        if pol.can_stop_running_work:
-            self.stop_lost_work(t, cand, base, order, inside, remaining, status)
-        self.build_queues(cand, pri)
-        for intake in self.intake:
-            intake.clear()
-
-    def remaining(self, ids: np.ndarray) -> np.ndarray:
-        """Effort still to do on each of `ids`: pending parts plus what active parts lack."""
-        total = np.array(self.pend_total)
-        for rem in self.active_rem:
-            for i, r in rem.items():
-                total[i] += r
-        return total[ids]
-
-    def adjust_for_interactions(self, log_value: np.ndarray, status: np.ndarray, found: np.ndarray, t: int) -> np.ndarray:
-        """Discovered conflicts and synergies change what ideas are worth to the planners."""
-        pairs, pf = self.pairs, self.scenario.portfolio
-        age = self.stale_slope * (t - self.ideas.arrival[: len(log_value)])  # planners expect staleness
-        value = np.exp(log_value - age)
-        adj = gov.interaction_adjustment(value, status, pairs.a[found], pairs.b[found], pairs.conflict[found],
-                                         pf.conflict_severity, pf.synergy_bonus)
-        return np.log(np.maximum(value + adj, 1e-12)) + age
+            funded = gov.funded(ordered_theme, ordered_remaining, self.budget, capacity)
+            pri = pri.copy()
+            pri[order] += gov.FUNDED_FIRST * funded
+            order = (-pri).argsort(kind="stable")
+            inside = gov.within_capacity(remaining[order], capacity)
+        return pri, base, order, inside
 
     def workshop(self, t: int, known: int, status: np.ndarray) -> None:
         """Joint OKR/portfolio workshop: each open pair of known ideas may be discovered."""
         if self.pairs.n == 0 or self.policy.transparency <= 0:
             return
         a, b = self.pairs.a, self.pairs.b
-        eligible = ~self.pair_found & (b < known)
-        idx = np.flatnonzero(eligible)
-        idx = idx[(status[a[idx]] != DELIVERED) | (status[b[idx]] != DELIVERED)]
-        self.pair_seen[idx] += 1
-        new = idx[self.pair_seen[idx] >= self.pair_needed[idx]]
+        idx = (~self.pair_found & (b < known)).nonzero()[0]
+        idx = idx[status[a[idx]] + status[b[idx]] < 2 * DELIVERED]  # not both delivered
+        seen = self.pair_seen[idx] + 1
+        self.pair_seen[idx] = seen
+        new = idx[seen >= self.pair_needed[idx]]
         if len(new):
             self.pair_found[new] = True
             for p in new.tolist():
@@ -334,22 +389,20 @@ class _Simulation:
                 self.events.append((t, kind, self.pair_a[p], self.pair_b[p], math.nan))
 
     def stop_lost_work(self, t: int, cand: np.ndarray, base: np.ndarray, order: np.ndarray, inside: np.ndarray,
-                       remaining: np.ndarray, status: np.ndarray) -> None:
+                       remaining: np.ndarray, status: np.ndarray, planned: np.ndarray) -> None:
         """Stop running work that lost its value (see `governance.should_stop`)."""
         running = sorted({i for active in self.active for i in active})
-        if not running or not inside.any() or inside.all():
+        if not running or len(planned) == 0 or len(planned) == len(cand):
             return
-        planned = cand[order[inside]]
-        if not np.any(status[planned] == WAITING):
+        if not (status[planned] == WAITING).any():
             return  # nothing better is waiting for the capacity
-        position = np.searchsorted(cand, running)
-        in_plan = np.zeros(len(cand), bool)
-        in_plan[order[inside]] = True
+        position = cand.searchsorted(running).tolist()
+        in_plan = set(planned.tolist())
         w = self.policy.political_weight
-        marginal = base[order[inside][-1]]
+        marginal = base.item(order[inside][-1])
         effort = self.ideas.effort
-        ids = [i for i, p in zip(running, position.tolist(), strict=True)
-               if not in_plan[p] and gov.should_stop(base[p], effort[i], remaining[p], marginal, w)]
+        ids = [i for i, p in zip(running, position, strict=True)
+               if i not in in_plan and gov.should_stop(base.item(p), effort.item(i), remaining.item(p), marginal, w)]
         if ids:
             self.stop(t, ids)
 
@@ -359,10 +412,9 @@ class _Simulation:
         for i in ids:
             loss = 0.0
             for j in self.teams[i]:
-                rem = self.active_rem[j].pop(i, None)
+                rem = self.active[j].pop(i, None)
                 if rem is None:
                     continue
-                self.active[j].remove(i)
                 lost = self.policy.switch_loss * (self.part_size[i] - rem)
                 loss += lost
                 self.pend[i][j] = rem + lost
@@ -373,46 +425,51 @@ class _Simulation:
             for j in self.teams[i]:
                 if i in self.sync[j]:
                     self.sync[j].remove(i)
-            self.active_parts[i] = 0
             self.lost[i] += loss
             self.status[i] = WAITING
             self.n_stops[i] += 1
-            self.cycle["stopped"] += 1  # type: ignore[index]
+            self.cycle_stopped += 1
             self.events.append((t, "stop", i, self.theme[i], loss))
 
     def build_queues(self, cand: np.ndarray, pri: np.ndarray) -> None:
         """Each team's order of its pending parts: the global priority plus, unless teams
         are horizontally aligned, their own local preferences."""
-        rows, cols = np.nonzero(self.pending_mask[cand])
+        rows, cols = self.pending_mask.take(cand, axis=0).nonzero()
         ids = cand[rows]
         keys = pri[rows] + self.local_key[ids, cols]
         self.team_key[ids, cols] = keys
-        order = np.lexsort((-keys, cols))
+        order = (-keys).argsort(kind="stable")
+        order = order[cols[order].astype(np.uint16).argsort(kind="stable")]  # by team, then by key
         ordered = ids[order].tolist()
-        bounds = np.concatenate(([0], np.cumsum(np.bincount(cols, minlength=self.n_teams)))).tolist()
-        for j in range(self.n_teams):
-            self.queue[j] = ordered[bounds[j]:bounds[j + 1]]
+        end = 0
+        for j, count in enumerate(np.bincount(cols, minlength=self.n_teams).tolist()):
+            start, end = end, end + count
+            self.queue[j] = ordered[start:end]
             self.qptr[j] = 0
             self.may_pull[j] = True
 
     def open_cycle(self, t: int, goals: np.ndarray, perceived: np.ndarray, expected: np.ndarray,
                    plain_value: np.ndarray) -> None:
         """Start an OKR cycle: objectives, and key results that promise what the plan expects
-        to deliver in each objective's theme (value per week and number of initiatives)."""
+        to deliver in each objective's theme (value per week and number of initiatives).
+
+        `expected` are the ideas inside the capacity line, `plain_value` their believed value
+        per week (staleness included, interactions and OKR focus not)."""
         index = 0 if self.cycle is None else self.cycle["index"] + 1
         themes = self.ideas.theme[expected]
         krs = []
         for rank, k in enumerate(goals.tolist()):
-            mine = themes == k
-            count = int(mine.sum())
+            mine = plain_value[themes == k]
+            count = len(mine)
             if count:
-                target_value = float(plain_value[expected[mine]].sum())
+                target_value = float(mine.sum())
             else:
                 target_value, count = float(self.scenario.portfolio.value_median * perceived[k]), 1
             krs.append((rank, k, target_value, count))
             self.events.append((t, "objective", -1, k, target_value))
-        self.cycle = {"index": index, "start": t, "krs": krs, "delivered": [], "started": 0, "stopped": 0,
-                      "beliefs": self.beliefs, "known": self.n_known}
+        self.cycle = {"index": index, "start": t, "krs": krs, "beliefs": self.beliefs, "known": self.n_known}
+        self.cycle_delivered = []
+        self.cycle_started = self.cycle_stopped = 0
 
     def close_cycle(self, t: int) -> None:
         """Score the cycle's key results against what was actually delivered."""
@@ -421,9 +478,9 @@ class _Simulation:
         achieved_value = [0.0] * self.k
         achieved_count = [0] * self.k
         a = self.attractiveness
-        for i, week in c["delivered"]:
+        for i in self.cycle_delivered:
             k = self.theme[i]
-            achieved_value[k] += self.eff[i] * a[week, k]
+            achieved_value[k] += self.eff[i] * a.item(self.delivery_week[i], k)
             achieved_count[k] += 1
         scores = []
         for rank, k, target_value, target_count in c["krs"]:
@@ -431,13 +488,14 @@ class _Simulation:
                 score = min(1.0, achieved / target) if target > 0 else 1.0
                 scores.append(score)
                 self.scorecard_rows.append((c["index"], c["start"], t, rank, k, kr, float(target), float(achieved), score))
-        self.cycle_rows.append((c["index"], c["start"], t, c["started"], c["stopped"], len(c["delivered"]),
-                                sum(scores) / len(scores), c["beliefs"], c["known"], [i for i, _ in c["delivered"]]))
+        self.cycle_rows.append((c["index"], c["start"], t, self.cycle_started, self.cycle_stopped, len(self.cycle_delivered),
+                                sum(scores) / len(scores), c["beliefs"], c["known"], self.cycle_delivered))
 
     def retrospective(self, t: int) -> None:
         """Learn from the initiatives delivered since the last retrospective."""
         ids = np.array(self.evidence, dtype=int)
         self.evidence = []
+        self.learned = self.learned or len(ids) > 0
         self.beliefs = gov.learn(
             self.beliefs, self.ideas.est_error[ids], self.ideas.theme[ids],
             self.policy.learning_rate, self.scenario.portfolio.value_sigma,
@@ -448,7 +506,7 @@ class _Simulation:
     def team_process(self, j: int) -> Generator[simpy.Event, None, None]:
         """One team's weeks: pay overhead and switching debts, then share the rest of its
         capacity equally over its active parts (processor sharing up to the WIP limit)."""
-        env, active, rem, theme, tc = self.env, self.active[j], self.active_rem[j], self.theme, self.wk_theme
+        env, active, theme, tc = self.env, self.active[j], self.theme, self.wk_theme
         overhead_debt, switch_debt, may_pull, wip = self.overhead_debt, self.switch_debt, self.may_pull, self.wip
         while True:
             cap = 1.0
@@ -459,9 +517,9 @@ class _Simulation:
                     self.pull(j)
                 if active:
                     share = cap / len(active)
-                    if min(rem.values()) > share:  # the usual week: nothing finishes
-                        for i in active:
-                            rem[i] -= share
+                    if min(active.values()) > share:  # the usual week: nothing finishes
+                        for i, rem in active.items():
+                            active[i] = rem - share
                             tc[theme[i]] += share
                         cap = 0.0
                     else:
@@ -490,22 +548,29 @@ class _Simulation:
     def work_until_done(self, j: int, cap: float) -> float:
         """A week in which parts finish: work in steps up to each completion, pulling new
         parts into the freed slots; return capacity that found no work."""
-        active, rem, theme, tc = self.active[j], self.active_rem[j], self.theme, self.wk_theme
+        active, theme, tc = self.active[j], self.theme, self.wk_theme
+        may_pull, wip, parts_left = self.may_pull, self.wip, self.parts_left
         while True:
-            if len(active) < self.wip and self.may_pull[j]:
+            if len(active) < wip and may_pull[j]:
                 self.pull(j)
             n = len(active)
             if n == 0:
                 return cap
             share = cap / n
-            m = min(rem.values())
+            m = min(active.values())
             step = m if m < share else share
-            for i in active:
-                rem[i] -= step
+            done = []
+            for i, rem in active.items():
+                left = active[i] = rem - step
                 tc[theme[i]] += step
+                if left <= _EPS:
+                    done.append(i)
             cap -= step * n
-            for i in [i for i in active if rem[i] <= _EPS]:
-                self.finish_part(i, j)
+            for i in done:  # the part is finished
+                del active[i]
+                parts_left[i] -= 1
+                if parts_left[i] == 0:
+                    self.deliver(i)
             if cap <= _EPS:
                 return 0.0
 
@@ -519,18 +584,18 @@ class _Simulation:
         intake): capacity does not idle while there is demand, but unplanned work is not
         prioritised by strategy.
         """
-        active, queue, pend, sync = self.active[j], self.queue[j], self.pend, self.sync[j]
-        while len(active) < self.wip:
-            p = self.qptr[j]
-            n = len(queue)
+        active, queue, pend, sync, wip = self.active[j], self.queue[j], self.pend, self.sync[j], self.wip
+        p, n = self.qptr[j], len(queue)
+        while len(active) < wip:
             while p < n and j not in pend[queue[p]]:
                 p += 1
             self.qptr[j] = p
             best = queue[p] if p < n else -1
             if sync:
-                best_key = self.team_key[best, j] if best >= 0 else -math.inf
+                key, boost = self.team_key.item, self.sync_boost
+                best_key = key(best, j) if best >= 0 else -math.inf
                 for i in sync:
-                    k = self.team_key[i, j] + self.sync_boost
+                    k = key(i, j) + boost
                     if k > best_key and j in pend[i]:
                         best, best_key = i, k
             if best < 0:
@@ -544,12 +609,13 @@ class _Simulation:
             self.start_part(best, j)
 
     def start_part(self, i: int, j: int) -> None:
-        r = self.pend[i].pop(j)
+        """Team `j` starts its part of idea `i`; partner teams with a part still pending
+        sync to it if the idea is planned (known at the last plan)."""
+        pend = self.pend[i]
+        r = pend.pop(j)
         self.pend_total[i] -= r
         self.pending_mask[i, j] = False
-        self.active_rem[j][i] = r
-        self.active[j].append(i)
-        self.active_parts[i] += 1
+        self.active[j][i] = r
         sync = self.sync[j]
         if i in sync:
             sync.remove(i)
@@ -558,22 +624,15 @@ class _Simulation:
             t = self.env.now
             if self.start_week[i] != self.start_week[i]:  # NaN: first start
                 self.start_week[i] = t
-                self.selected_logv[i] = float(self.planned_logv[i])
-            self.cycle["started"] += 1  # type: ignore[index]
-            self.starts.append((t, self.theme[i]))
+                self.selected_logv[i] = self.plan_logv.item(i) if i < self.plan_known else math.nan
+            self.cycle_started += 1
             self.events.append((t, "start", i, self.theme[i], self.value[i]))
-        for other in self.pend[i]:
-            if i not in self.sync[other] and self.team_key[i, other] > -math.inf:
-                self.sync[other].append(i)
-                self.may_pull[other] = True
-
-    def finish_part(self, i: int, j: int) -> None:
-        del self.active_rem[j][i]
-        self.active[j].remove(i)
-        self.active_parts[i] -= 1
-        self.parts_left[i] -= 1
-        if self.parts_left[i] == 0:
-            self.deliver(i)
+        if pend and i < self.plan_known:
+            for other in pend:
+                sync = self.sync[other]
+                if i not in sync:
+                    sync.append(i)
+                    self.may_pull[other] = True
 
     def deliver(self, i: int) -> None:
         """Book a delivery: value starts next week; conflicts and synergies with live
@@ -583,13 +642,18 @@ class _Simulation:
         self.delivery_week[i] = t
         eff = self.value[i] * (0.5 ** ((t - self.arrival[i]) / self.half_life) if self.half_life > 0 else 1.0)
         self.eff[i] = eff
-        self.eff_history[i] = [(t + 1, eff)]
+        self.delivered_rate[i] = eff
         self.to_book.append((i, eff))
         self.evidence.append(i)
-        self.cycle["delivered"].append((i, t))  # type: ignore[index]
+        self.cycle_delivered.append(i)
         self.events.append((t, "delivery", i, self.theme[i], eff))
+        if i in self.partners:
+            self.interact(i, t)
+
+    def interact(self, i: int, t: int) -> None:
+        """Conflicts and synergies of the just delivered `i` with delivered partners."""
         pf = self.scenario.portfolio
-        for p in self.partners.get(i, ()):
+        for p in self.partners[i]:
             other = self.pair_b[p] if self.pair_a[p] == i else self.pair_a[p]
             if self.status[other] != DELIVERED:
                 continue
@@ -597,7 +661,7 @@ class _Simulation:
             if self.pair_conflict[p]:
                 loss = pf.conflict_severity * self.eff[small]
                 self.eff[small] -= loss
-                self.eff_history[small].append((t + 1, self.eff[small]))
+                self.rate_changes.append((small, t + 1, self.eff[small]))
                 self.to_book.append((small, -loss))
                 if not self.pair_found[p]:
                     self.pair_found[p] = True
@@ -610,18 +674,20 @@ class _Simulation:
 
     # ---------------------------------------------------------------------------- ledger
     def ledger_process(self) -> Generator[simpy.Event, None, None]:
-        """Book the week: value of live initiatives at this week's attractiveness, capacity
-        use; then make this week's deliveries live from next week on."""
+        """Book the week: the value rates of live initiatives (valued at this week's
+        attractiveness by `finish`, all weeks at once), capacity use; then make this week's
+        deliveries live from next week on."""
         env, tl, rate, syn_rate = self.env, self.tl, self.rate, self.syn_rate
-        value, synergy, overhead, switching, idle = (tl[c] for c in ("value", "synergy", "overhead", "switching", "idle"))
+        overhead, switching, idle = tl["overhead"], tl["switching"], tl["idle"]
+        rate_rows, syn_rate_rows = self.rate_rows, self.syn_rate_rows
         zeros = [0.0] * self.k
         while True:
-            value.append(sum(map(mul, rate, self.a)))
-            synergy.append(sum(map(mul, syn_rate, self.a)))
+            rate_rows += rate
+            syn_rate_rows += syn_rate
             overhead.append(self.wk_overhead)
             switching.append(self.wk_switching)
             idle.append(self.wk_idle)
-            self.theme_rows.append(self.wk_theme.copy())
+            self.theme_rows += self.wk_theme
             self.wk_theme[:] = zeros
             self.wk_overhead = self.wk_switching = self.wk_idle = 0.0
             if self.to_book:
@@ -645,10 +711,19 @@ class _Simulation:
 
     # ---------------------------------------------------------------------------- results
     def finish(self) -> None:
+        """Value the weeks' rates at their attractiveness and close the last complete cycle."""
+        self.tl["value"] = self.booked_value(self.rate_rows)
+        self.tl["synergy"] = self.booked_value(self.syn_rate_rows)
         c = self.cycle
         if c is not None and c["start"] + self.policy.cadence_weeks <= self.weeks:
             self.close_cycle(c["start"] + self.policy.cadence_weeks)
         self.final_beliefs = self.beliefs
+
+    def booked_value(self, rate_rows: list[float]) -> np.ndarray:
+        """Value booked in each week: the sum over themes, in theme order, of rate times the
+        week's attractiveness (a cumulative sum adds up in exactly that order)."""
+        rates = np.fromiter(rate_rows, float, len(rate_rows)).reshape(-1, self.k)
+        return (rates * self.attractiveness[:len(rates)]).cumsum(axis=1)[:, -1]
 
     def record(self, n_events: int) -> RunRecord:
         return RunRecord(
@@ -658,23 +733,25 @@ class _Simulation:
             attractiveness=self.attractiveness,
             ideas=self.ideas,
             pairs=self.pairs,
-            weights=self.weights,
-            timeline={c: np.asarray(v) for c, v in self.tl.items()},
-            theme_capacity=np.asarray(self.theme_rows).reshape(-1, self.k),
-            status=np.asarray(self.status, np.int8),
+            w1=self.world.w1,
+            w2=self.world.w2,
+            t2=self.world.t2,
+            timeline={c: np.asarray(self.tl[c]) for c in ("value", "synergy", "overhead", "switching", "idle")},
+            theme_capacity=np.fromiter(self.theme_rows, float, len(self.theme_rows)).reshape(-1, self.k),
+            status=np.array(self.status, np.int8),
             n_known=self.n_known,
             start_week=np.asarray(self.start_week),
             delivery_week=np.asarray(self.delivery_week),
-            spent=self.ideas.effort + np.asarray(self.lost) - self.remaining(np.arange(self.ideas.n)),
-            lost=np.asarray(self.lost),
-            n_stops=np.asarray(self.n_stops),
-            eff_history=self.eff_history,
-            selected_logv=np.asarray(self.selected_logv),
+            spent=self.ideas.effort + np.array(self.lost) - self.remaining(np.arange(self.ideas.n)),
+            lost=np.array(self.lost),
+            n_stops=np.array(self.n_stops),
+            delivered_rate=np.array(self.delivered_rate),
+            rate_changes=self.rate_changes,
+            selected_logv=np.array(self.selected_logv),
             pair_found=self.pair_found.copy(),
             cycles=self.cycle_rows,
             scorecards=self.scorecard_rows,
             events=self.events,
-            starts=self.starts,
             caught_early=self.caught_early,
             caught_late=self.caught_late,
             final_beliefs=self.final_beliefs,

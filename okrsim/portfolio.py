@@ -7,7 +7,7 @@ policy sees the same ideas.  The SimPy process `arrival_process` reveals them on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -125,13 +125,15 @@ def _arrival_rows(rng: np.random.Generator, rate: float, weeks: int, width: int)
         block = _rows(rng, chunk, width)
         with np.errstate(over="ignore"):  # a vanishing rate puts the next arrival at infinity: none
             gaps = -np.log1p(-block[:, _GAP]) / rate
-            arrivals = t + np.cumsum(gaps)
-        keep = arrivals < weeks
-        blocks.append(block[keep])
-        times.append(arrivals[keep])
-        if not keep.all():
+            arrivals = t + gaps.cumsum()
+        keep = int(arrivals.searchsorted(weeks))  # arrival times never decrease
+        blocks.append(block[:keep])
+        times.append(arrivals[:keep])
+        if keep < chunk:
             break
         t = float(arrivals[-1])
+    if len(blocks) == 1:
+        return times[0], blocks[0]
     return np.concatenate(times), np.vstack(blocks)
 
 
@@ -161,7 +163,7 @@ def draw_ideas(
     at_arrival = market.levels[np.searchsorted(market.times, arrival, side="right") - 1]
     weight = at_arrival ** portfolio.idea_attraction
     cdf = np.cumsum(weight, axis=1)
-    theme = np.minimum((cdf < rows[:, [_THEME]] * cdf[:, [-1]]).sum(axis=1), n_themes - 1)
+    theme = np.minimum((cdf < rows[:, _THEME, None] * cdf[:, -1, None]).sum(axis=1), n_themes - 1)
     offset = 1 + np.minimum((rows[:, _THEME2] * (n_themes - 1)).astype(int), n_themes - 2)
     theme2 = np.where(rows[:, _HAS2] < portfolio.secondary_theme_share, (theme + offset) % n_themes, -1)
     effort = portfolio.effort_median * np.exp(portfolio.effort_sigma * ndtri(rows[:, _EFFORT]))
@@ -171,29 +173,48 @@ def draw_ideas(
     sponsor = legacy * np.exp(organisation.sponsor_spread * ndtri(rows[:, _SPONSOR]))
     multi = rows[:, _MULTI] < portfolio.multi_team_share
     size = np.where(multi, np.where((rows[:, _SIZE] < 0.5) | (n_teams < 3), 2, 3), 1)
-    order = np.argsort(rows[:, _FIXED:_FIXED + n_teams], axis=1, kind="stable")
-    members = np.argsort(order, axis=1) < size[:, None]
-    teams = tuple(tuple(r[:s]) for r, s in zip(order[:, :3].tolist(), size.tolist(), strict=True))
+    # each idea's order of the teams; it needs the first `size` of them (at most three)
+    first = np.argsort(rows[:, _FIXED:_FIXED + n_teams], axis=1, kind="stable")[:, :3]
+    size = np.minimum(size, n_teams)
+    members = np.zeros((len(rows), n_teams), bool)
+    at = first + np.arange(0, members.size, n_teams)[:, None]  # positions in the flattened matrix
+    members.ravel()[at[np.arange(first.shape[1]) < size[:, None]]] = True
+    teams = _team_tuples(first, size)
     local = ndtri(rows[:, _FIXED + n_teams:])
     return Ideas(arrival, theme, theme2, effort, teams, members, value, est_error, sponsor, local)
 
 
-def _pairs(rng: np.random.Generator, n: int, rate: float) -> tuple[list[int], list[int], list[float]]:
+def _team_tuples(first: np.ndarray, size: np.ndarray) -> tuple[tuple[int, ...], ...]:
+    """Tuple of the first ``size[i]`` entries of each row of `first`, built a column at a time
+    for each size (much faster than slicing row by row)."""
+    out: list[tuple[int, ...]] = [()] * len(size)
+    columns = first.T
+    for s in range(1, first.shape[1] + 1):
+        ids = (size == s).nonzero()[0]
+        for i, t in zip(ids.tolist(), zip(*columns[:s, ids].tolist(), strict=True), strict=True):
+            out[i] = t
+    return tuple(out)
+
+
+def _pairs(rng: np.random.Generator, n: int, rate: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random pairs ``a < b`` of `n` ideas (the same pair may come more than once) and their
+    visibility draws."""
     if n < 2 or rate <= 0:
-        return [], [], []
+        return np.empty(0, int), np.empty(0, int), np.empty(0)
     count = rng.poisson(rate * n / 2.0)
     u = rng.random((count, 3))
     a = np.minimum((u[:, 0] * n).astype(int), n - 1)
     b = (a + 1 + np.minimum((u[:, 1] * (n - 1)).astype(int), n - 2)) % n
-    seen: set[tuple[int, int]] = set()
-    out_a, out_b, out_v = [], [], []
-    for x, y, v in zip(np.minimum(a, b).tolist(), np.maximum(a, b).tolist(), u[:, 2].tolist(), strict=True):
-        if (x, y) not in seen:
-            seen.add((x, y))
-            out_a.append(x)
-            out_b.append(y)
-            out_v.append(v)
-    return out_a, out_b, out_v
+    a, b = np.minimum(a, b), np.maximum(a, b)
+    return a, b, u[:, 2]
+
+
+def _first_draws(key: np.ndarray) -> np.ndarray:
+    """Mask of the entries of `key` that are the first of their value."""
+    order = key.argsort(kind="stable")
+    first = np.ones(len(key), bool)
+    first[order[1:]] = key[order[1:]] != key[order[:-1]]
+    return first
 
 
 def draw_interactions(portfolio: Portfolio, n_ideas: int, rng_conflicts: np.random.Generator,
@@ -205,19 +226,14 @@ def draw_interactions(portfolio: Portfolio, n_ideas: int, rng_conflicts: np.rand
     """
     ca, cb, cv = _pairs(rng_conflicts, n_ideas, portfolio.conflict_rate)
     sa, sb, sv = _pairs(rng_synergies, n_ideas, portfolio.synergy_rate)
-    clash = set(zip(ca, cb, strict=True))
-    keep = [k for k, pair in enumerate(zip(sa, sb, strict=True)) if pair not in clash]
-    sa, sb, sv = [sa[k] for k in keep], [sb[k] for k in keep], [sv[k] for k in keep]
-    return Interactions(
-        np.array(ca + sa, dtype=int),
-        np.array(cb + sb, dtype=int),
-        np.array([True] * len(ca) + [False] * len(sa)),
-        np.array(cv + sv, dtype=float),
-    )
+    a, b, visibility = np.concatenate([ca, sa]), np.concatenate([cb, sb]), np.concatenate([cv, sv])
+    conflict = np.arange(len(a)) < len(ca)
+    first = _first_draws(a * n_ideas + b)  # each pair once, at its first draw (conflicts come first)
+    return Interactions(a[first], b[first], conflict[first], visibility[first])
 
 
 def arrival_process(
-    env: simpy.Environment, arrival: np.ndarray, first_new: int, on_arrival: Callable[[int], None],
+    env: simpy.Environment, arrival: Sequence[float], first_new: int, on_arrival: Callable[[int], None],
     urgent_timeout: Callable[[float], simpy.Event],
 ) -> Generator[simpy.Event, None, None]:
     """Reveal ideas at their arrival times (the initial backlog is known from week 0)."""

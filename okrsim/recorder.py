@@ -35,7 +35,13 @@ EVENT_KINDS = ("shift", "shock", "arrival", "planning", "objective", "retrospect
 
 @dataclass(frozen=True)
 class RunRecord:
-    """Raw arrays and tuples a run leaves behind (internal; frames are the public form)."""
+    """Raw arrays and tuples a run leaves behind (internal; frames are the public form).
+
+    ``w1``, ``w2`` and ``t2`` weigh each idea's primary and secondary theme (see
+    `okrsim.world.World`); ``delivered_rate`` is each initiative's value rate at delivery (NaN
+    if not delivered), and ``rate_changes`` lists later cuts by conflicts as (initiative,
+    first week of the new rate, new rate), in the order they happened.
+    """
 
     weeks: int
     n_teams: int
@@ -43,7 +49,9 @@ class RunRecord:
     attractiveness: np.ndarray
     ideas: Ideas
     pairs: Interactions
-    weights: np.ndarray
+    w1: np.ndarray
+    w2: np.ndarray
+    t2: np.ndarray
     timeline: dict[str, np.ndarray]
     theme_capacity: np.ndarray
     status: np.ndarray
@@ -53,13 +61,13 @@ class RunRecord:
     spent: np.ndarray
     lost: np.ndarray
     n_stops: np.ndarray
-    eff_history: dict[int, list[tuple[int, float]]]
+    delivered_rate: np.ndarray
+    rate_changes: list[tuple[int, int, float]]
     selected_logv: np.ndarray
     pair_found: np.ndarray
     cycles: list[tuple]
     scorecards: list[tuple]
     events: list[tuple[float, str, int, int, float]]
-    starts: list[tuple[float, int]]
     caught_early: int
     caught_late: int
     final_beliefs: Beliefs
@@ -153,7 +161,6 @@ class Run:
         n = r.n_known
         ideas = r.ideas
         realised = realised_values(r)
-        delivered_rate = np.array([r.eff_history[i][0][1] if i in r.eff_history else np.nan for i in range(n)])
         return pd.DataFrame({
             "initiative": np.arange(n),
             "arrival_week": ideas.arrival[:n],
@@ -172,7 +179,7 @@ class Run:
             "stops": r.n_stops[:n],
             "effort_spent": r.spent[:n],
             "effort_lost": r.lost[:n],
-            "delivered_value_rate": delivered_rate,
+            "delivered_value_rate": r.delivered_rate[:n],
             "realised_value": realised[:n],
             "believed_value_at_start": np.exp(r.selected_logv[:n]),
         })

@@ -13,7 +13,6 @@ from functools import lru_cache
 
 import numpy as np
 
-from okrsim.governance import theme_weights
 from okrsim.kpis import weekly_attractiveness
 from okrsim.market import MarketPath, draw_market
 from okrsim.params import Horizon, Market, Organisation, Portfolio, Scenario
@@ -36,18 +35,17 @@ class World:
     pairs : Interactions
     attractiveness : ndarray, shape (weeks, K)
         True attractiveness in force in each week.
-    weights : ndarray, shape (n, K)
-        How much each idea's value depends on each theme.
     log_value, log_estimate : ndarray
         True and estimated log value rates.
     w1, w2, t2 : ndarray
         Weight of the primary theme, weight and index of the secondary theme (index 0 and
-        weight 0 when there is none), so that value-weighted lookups need no matrix product.
+        weight 0 when there is none): how much the idea's value depends on each theme, without
+        a matrix of mostly zeros.
     partners : dict
-        Pair indices by idea, for delivery-time lookups.
+        Pair indices by idea (in increasing order), for delivery-time lookups.
 
     The list attributes (``theme``, ``theme2``, ``value``, ``arrival``, ``part_size``,
-    ``pair_a``, ``pair_b``, ``pair_conflict``, ``log_value_list``) hold the same data as
+    ``n_parts``, ``pair_a``, ``pair_b``, ``pair_conflict``) hold the same data as
     Python lists, because the weekly loops index single elements, which lists do several
     times faster than numpy arrays.  Nothing may modify them.
     """
@@ -57,13 +55,12 @@ class World:
     ideas: Ideas
     pairs: Interactions
     attractiveness: np.ndarray
-    weights: np.ndarray
     log_value: np.ndarray
     log_estimate: np.ndarray
     w1: np.ndarray
     w2: np.ndarray
     t2: np.ndarray
-    partners: dict[int, tuple[int, ...]]
+    partners: dict[int, list[int]]
     theme: list[int]
     theme2: list[int]
     value: list[float]
@@ -73,7 +70,6 @@ class World:
     pair_a: list[int]
     pair_b: list[int]
     pair_conflict: list[bool]
-    log_value_list: list[float]
 
 
 def draw_world(scenario: Scenario, seq: np.random.SeedSequence) -> World:
@@ -98,20 +94,19 @@ def _draw(market: Market, portfolio: Portfolio, organisation: Organisation, hori
         partners.setdefault(a, []).append(p)
         partners.setdefault(b, []).append(p)
     log_value = np.log(ideas.value)
-    n_parts = np.array([len(t) for t in ideas.teams])
+    n_parts = ideas.members.sum(axis=1)
     return World(
         path=path,
         bias=bias,
         ideas=ideas,
         pairs=pairs,
         attractiveness=weekly_attractiveness(weeks, path),
-        weights=theme_weights(ideas.theme, ideas.theme2, market.n_themes),
         log_value=log_value,
         log_estimate=log_value + ideas.est_error,
         w1=np.where(ideas.theme2 >= 0, 1.0 - SECONDARY_WEIGHT, 1.0),
         w2=np.where(ideas.theme2 >= 0, SECONDARY_WEIGHT, 0.0),
         t2=np.maximum(ideas.theme2, 0),
-        partners={i: tuple(p) for i, p in partners.items()},
+        partners=partners,
         theme=ideas.theme.tolist(),
         theme2=ideas.theme2.tolist(),
         value=ideas.value.tolist(),
@@ -121,5 +116,4 @@ def _draw(market: Market, portfolio: Portfolio, organisation: Organisation, hori
         pair_a=pair_a,
         pair_b=pair_b,
         pair_conflict=pairs.conflict.tolist(),
-        log_value_list=log_value.tolist(),
     )
