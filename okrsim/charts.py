@@ -160,7 +160,7 @@ def value_over_time(timeline: pd.DataFrame, market: pd.DataFrame | None = None,
     enc_x = alt.X("week:Q", title=axis_title("Time", "weeks"))
     area = alt.Chart(data).mark_area(opacity=0.2).encode(
         x=enc_x, y=alt.Y("low:Q", title=axis_title("Cumulative value", "value units")), y2="high:Q",
-        color=_color(order, legend=False))
+        color=_color(order))  # the same encoding as the line, so the two legends merge into one
     line = alt.Chart(data).mark_line(strokeWidth=2.5).encode(
         x=enc_x, y="median:Q", color=_color(order),
         tooltip=[alt.Tooltip("policy:N"), alt.Tooltip("week:Q"), alt.Tooltip("median:Q", format=",.0f", title="median"),
@@ -423,7 +423,7 @@ def shock_response(timeline: pd.DataFrame, market: pd.DataFrame, window: tuple[i
     x = alt.X("offset:Q", title=axis_title("Time since the market change", "weeks"))
     area = alt.Chart(data).mark_area(opacity=0.2).encode(
         x=x, y=alt.Y("low:Q", title=axis_title("Work on the truly top themes", "% of work"),
-                     axis=alt.Axis(format=".0%")), y2="high:Q", color=_color(order, legend=False))
+                     axis=alt.Axis(format=".0%")), y2="high:Q", color=_color(order))
     line = alt.Chart(data).mark_line(strokeWidth=2.5).encode(
         x=x, y="mean:Q", color=_color(order),
         tooltip=[alt.Tooltip("policy:N"), alt.Tooltip("offset:Q", title="weeks since change"),
@@ -517,7 +517,7 @@ def learning_curve(cycles: pd.DataFrame, quantiles: tuple[float, float] = (0.1, 
     x = alt.X("end_week:Q", title=axis_title("End of planning cycle", "week"))
     area = alt.Chart(data).mark_area(opacity=0.2).encode(
         x=x, y=alt.Y("low:Q", title=axis_title("Estimation error", "mean |log ratio|")), y2="high:Q",
-        color=_color(order, legend=False))
+        color=_color(order))
     line = alt.Chart(data).mark_line(strokeWidth=2.5, point=True).encode(
         x=x, y="median:Q", color=_color(order),
         tooltip=[alt.Tooltip("policy:N"), alt.Tooltip("end_week:Q"), alt.Tooltip("median:Q", format=".3f")])
