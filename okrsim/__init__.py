@@ -47,6 +47,7 @@ _LAZY = {
     "explicit_points": ("okrsim.design", "explicit_points"),
     "sensitivity": ("okrsim.gsa", "sensitivity"),
     "sobol_analysis": ("okrsim.gsa", "sobol_analysis"),
+    "sobol_interactions": ("okrsim.gsa", "sobol_interactions"),
     "morris_analysis": ("okrsim.gsa", "morris_analysis"),
     "decompose": ("okrsim.shapley", "decompose"),
     "Decomposition": ("okrsim.shapley", "Decomposition"),
@@ -104,6 +105,7 @@ __all__ = [
     "simulate",
     "sobol_analysis",
     "sobol_design",
+    "sobol_interactions",
     "sweep",
 ]
 

@@ -136,8 +136,10 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         key, sep, rng = text.partition("=")
         factors.append(factor(key.strip(), _range(rng, f"--factor {key}") if sep else None))
     if args.method == "sobol":
-        design = sobol_design(factors, args.n, seed=args.sample_seed)
+        design = sobol_design(factors, args.n, seed=args.sample_seed, second_order=args.second_order)
     else:
+        if args.second_order:
+            raise ParameterError("--second-order needs --method sobol (Morris screening has no pair indices)")
         design = morris_design(factors, args.trajectories, levels=args.levels, seed=args.sample_seed)
     outputs = args.output or ["advantage"]
     from okrsim.outcomes import parse_output
@@ -146,12 +148,17 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         parse_output(o, [p.name for p in policies])
     res = sweep(design, scenario, policies, args.replications, args.seed, **_execution(args))
     frame = sensitivity(res, outputs)
+    pairs = sensitivity(res, outputs, second_order=True) if args.second_order else None
     if args.json:
-        _print_json({"method": args.method, "sweep": res.summary(), "indices": _records(frame)})
+        extra = {"interactions": _records(pairs)} if pairs is not None else {}
+        _print_json({"method": args.method, "sweep": res.summary(), "indices": _records(frame), **extra})
     else:
         print(f"{args.method} sensitivity, {len(design)} design points x {len(policies)} policies x "
               f"{args.replications} replications ({res.seconds:.1f} s)\n")
         print(_table(frame))
+        if pairs is not None:
+            print("\nsecond order (S2: variance two factors explain together beyond each alone)\n")
+            print(_table(pairs))
     return 0
 
 
@@ -224,6 +231,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--n", type=int, default=64, help="Sobol base sample size, a power of two (default: 64)")
     p.add_argument("--trajectories", type=int, default=10, help="Morris trajectories (default: 10)")
     p.add_argument("--levels", type=int, default=4, help="Morris grid levels, even (default: 4)")
+    p.add_argument("--second-order", action="store_true",
+                   help="also report second-order Sobol indices of pairs of factors (about twice the runs)")
     p.add_argument("--sample-seed", type=int, default=0, help="seed of the design's sampling (default: 0)")
     p.add_argument("--output", action="append", metavar="NAME",
                    help="advantage (default), advantage:KPI, POLICY:KPI or KPI; repeatable")

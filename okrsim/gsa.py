@@ -30,9 +30,11 @@ from okrsim.outcomes import parse_output, point_means
 if TYPE_CHECKING:
     from okrsim.experiment import SweepResult
 
-__all__ = ["MORRIS_COLUMNS", "SOBOL_COLUMNS", "morris_analysis", "sensitivity", "sobol_analysis"]
+__all__ = ["MORRIS_COLUMNS", "SOBOL2_COLUMNS", "SOBOL_COLUMNS", "morris_analysis", "sensitivity", "sobol_analysis",
+           "sobol_interactions"]
 
 SOBOL_COLUMNS = ("output", "parameter", "S1", "S1_conf", "ST", "ST_conf")
+SOBOL2_COLUMNS = ("output", "parameter", "other", "S2", "S2_conf")
 MORRIS_COLUMNS = ("output", "parameter", "mu_star", "mu_star_conf", "sigma")
 
 
@@ -84,20 +86,55 @@ def sobol_analysis(design: Design, outputs: Mapping[str, np.ndarray], *, conf_le
     DataFrame
         ``output``, ``parameter``, ``S1``, ``S1_conf``, ``ST``, ``ST_conf``.
     """
-    from SALib.analyze import sobol
-
-    ys = _check(design, outputs, "sobol", conf_level, resamples, seed)
     rows = []
-    for name, y in ys.items():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            # SALib treats seed 0 as "no seed" and would draw from numpy's global state
-            si = sobol.analyze(design.problem, y, calc_second_order=bool(design.options.get("second_order", False)),
-                               num_resamples=resamples, conf_level=conf_level, seed=seed + 1)
+    for name, si in _sobol(design, outputs, conf_level, resamples, seed).items():
         for j, key in enumerate(design.keys):
             rows.append({"output": name, "parameter": key, "S1": float(si["S1"][j]), "S1_conf": float(si["S1_conf"][j]),
                          "ST": float(si["ST"][j]), "ST_conf": float(si["ST_conf"][j])})
     return pd.DataFrame(rows, columns=list(SOBOL_COLUMNS))
+
+
+def sobol_interactions(design: Design, outputs: Mapping[str, np.ndarray], *, conf_level: float = 0.95,
+                       resamples: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Second-order Sobol' indices: the share of variance two factors explain together
+    beyond what each explains alone.
+
+    ``ST - S1`` tells that a factor interacts, not with which; ``S2`` names the partner.  It
+    needs a design sampled for it (``sobol_design(..., second_order=True)``, about twice the
+    runs), because SALib estimates each pair from extra cross-sampled matrices.
+
+    Returns
+    -------
+    DataFrame
+        ``output, parameter, other, S2, S2_conf``: one row per output and unordered pair of
+        factors (``parameter`` before ``other`` in design order).
+    """
+    if isinstance(design, Design) and design.method == "sobol" and not design.options.get("second_order", False):
+        raise ParameterError("second-order Sobol' indices need a design sampled for them: "
+                             "sobol_design(..., second_order=True) (okrsim sensitivity --second-order)")
+    rows = []
+    keys = design.keys
+    for name, si in _sobol(design, outputs, conf_level, resamples, seed).items():
+        for a in range(len(keys)):
+            for b in range(a + 1, len(keys)):
+                rows.append({"output": name, "parameter": keys[a], "other": keys[b], "S2": float(si["S2"][a, b]),
+                             "S2_conf": float(si["S2_conf"][a, b])})
+    return pd.DataFrame(rows, columns=list(SOBOL2_COLUMNS))
+
+
+def _sobol(design: Design, outputs: Mapping[str, np.ndarray], conf_level: float, resamples: int,
+           seed: int) -> dict[str, dict[str, np.ndarray]]:
+    from SALib.analyze import sobol
+
+    ys = _check(design, outputs, "sobol", conf_level, resamples, seed)
+    out = {}
+    for name, y in ys.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            # SALib treats seed 0 as "no seed" and would draw from numpy's global state
+            out[name] = sobol.analyze(design.problem, y, calc_second_order=bool(design.options.get("second_order", False)),
+                                      num_resamples=resamples, conf_level=conf_level, seed=seed + 1)
+    return out
 
 
 def morris_analysis(design: Design, outputs: Mapping[str, np.ndarray], *, conf_level: float = 0.95,
@@ -123,7 +160,7 @@ def morris_analysis(design: Design, outputs: Mapping[str, np.ndarray], *, conf_l
 
 
 def sensitivity(result: SweepResult, outputs: Sequence[str] | str = ("advantage",), *, conf_level: float = 0.95,
-                resamples: int = 1000, seed: int | None = None) -> pd.DataFrame:
+                resamples: int = 1000, seed: int | None = None, second_order: bool = False) -> pd.DataFrame:
     """Sobol' indices or Morris screening of a finished sweep, chosen by its design.
 
     Parameters
@@ -135,16 +172,23 @@ def sensitivity(result: SweepResult, outputs: Sequence[str] | str = ("advantage"
         ``"advantage:KPI"``, ``"POLICY:KPI"`` or ``"KPI"`` (the last policy's).
     seed : int, optional
         Bootstrap seed; defaults to the sweep's seed.
+    second_order : bool
+        Return the second-order Sobol' indices of pairs of factors instead (`sobol_interactions`;
+        the sweep's design must be sampled with ``second_order=True``).
 
     Returns
     -------
     DataFrame
         Sobol: ``output, parameter, S1, S1_conf, ST, ST_conf``; Morris: ``output, parameter,
-        mu_star, mu_star_conf, sigma``.
+        mu_star, mu_star_conf, sigma``; with `second_order`: ``output, parameter, other, S2,
+        S2_conf``.
     """
     design = result.design
     if design.method not in ("sobol", "morris"):
         raise ParameterError(f"sensitivity needs a sweep over a sobol_design or morris_design; this one is {design.method!r}")
+    if second_order and not (design.method == "sobol" and design.options.get("second_order", False)):
+        raise ParameterError(f"second_order=True needs a sweep over sobol_design(..., second_order=True); this one is "
+                             f"{design.method!r} without second-order samples")
     if not result.complete:
         raise ParameterError(f"the sweep is incomplete ({result.computed_runs + result.reused_runs} of {result.n_runs} "
                              "runs); run it again to resume, then analyse")
@@ -153,5 +197,5 @@ def sensitivity(result: SweepResult, outputs: Sequence[str] | str = ("advantage"
     frame = result.frame(columns=columns)
     ys = {s.name: point_means(frame, s, len(design)) for s in specs}
     seed = result.spec.seed if seed is None else seed
-    analyse = sobol_analysis if design.method == "sobol" else morris_analysis
+    analyse = sobol_interactions if second_order else sobol_analysis if design.method == "sobol" else morris_analysis
     return analyse(design, ys, conf_level=conf_level, resamples=resamples, seed=seed)

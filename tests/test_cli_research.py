@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -106,6 +107,19 @@ def test_sensitivity_command(capsys, tmp_path):
     fails(capsys, ["sensitivity", "--factor", "market.shift_rate=6", *SMALL], "LOW:HIGH")
     fails(capsys, ["sensitivity", *SMALL], "--factor")
     fails(capsys, ["sensitivity", "--factor", "market.shift_rate", "--output", "advantage:valu", *SMALL], "unknown KPI")
+    fails(capsys, ["sensitivity", "--method", "morris", "--second-order", "--factor", "market.shift_rate", *SMALL],
+          "--second-order needs --method sobol")
+
+
+def test_sensitivity_command_reports_pairs_with_second_order(capsys):
+    data = run_json(capsys, ["sensitivity", "--second-order", "--factor", "market.shift_rate=0:6",
+                             "--factor", "portfolio.waste_hurdle", "--n", "4", "--replications", "1", *SMALL])
+    assert data["sweep"]["points"] == 4 * (2 * 2 + 2)
+    pairs = pd.DataFrame(data["interactions"])
+    assert list(pairs.columns) == ["output", "parameter", "other", "S2", "S2_conf"]
+    assert pairs[["parameter", "other"]].values.tolist() == [["market.shift_rate", "portfolio.waste_hurdle"]]
+    assert np.isfinite(pairs[["S2", "S2_conf"]].to_numpy()).all()
+    assert len(data["indices"]) == 2
 
 
 def test_decompose_command(capsys):
