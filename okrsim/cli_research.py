@@ -126,7 +126,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     from okrsim.design import factor, morris_design, sobol_design
     from okrsim.experiment import sweep
-    from okrsim.gsa import sensitivity
+    from okrsim.gsa import sensitivity_tables
 
     scenario, policies = policies_from_args(args)
     if not args.factor:
@@ -147,8 +147,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     for o in outputs:  # before the sweep: a typo in an output must not cost the runs
         parse_output(o, [p.name for p in policies])
     res = sweep(design, scenario, policies, args.replications, args.seed, **_execution(args))
-    frame = sensitivity(res, outputs)
-    pairs = sensitivity(res, outputs, second_order=True) if args.second_order else None
+    frame, pairs = sensitivity_tables(res, outputs, second_order=args.second_order)
     if args.json:
         extra = {"interactions": _records(pairs)} if pairs is not None else {}
         _print_json({"method": args.method, "sweep": res.summary(), "indices": _records(frame), **extra})

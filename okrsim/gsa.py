@@ -30,8 +30,8 @@ from okrsim.outcomes import parse_output, point_means
 if TYPE_CHECKING:
     from okrsim.experiment import SweepResult
 
-__all__ = ["MORRIS_COLUMNS", "SOBOL2_COLUMNS", "SOBOL_COLUMNS", "morris_analysis", "sensitivity", "sobol_analysis",
-           "sobol_interactions"]
+__all__ = ["MORRIS_COLUMNS", "SOBOL2_COLUMNS", "SOBOL_COLUMNS", "morris_analysis", "sensitivity", "sensitivity_tables",
+           "sobol_analysis", "sobol_interactions"]
 
 SOBOL_COLUMNS = ("output", "parameter", "S1", "S1_conf", "ST", "ST_conf")
 SOBOL2_COLUMNS = ("output", "parameter", "other", "S2", "S2_conf")
@@ -86,12 +86,7 @@ def sobol_analysis(design: Design, outputs: Mapping[str, np.ndarray], *, conf_le
     DataFrame
         ``output``, ``parameter``, ``S1``, ``S1_conf``, ``ST``, ``ST_conf``.
     """
-    rows = []
-    for name, si in _sobol(design, outputs, conf_level, resamples, seed).items():
-        for j, key in enumerate(design.keys):
-            rows.append({"output": name, "parameter": key, "S1": float(si["S1"][j]), "S1_conf": float(si["S1_conf"][j]),
-                         "ST": float(si["ST"][j]), "ST_conf": float(si["ST_conf"][j])})
-    return pd.DataFrame(rows, columns=list(SOBOL_COLUMNS))
+    return _sobol_tables(design, outputs, conf_level, resamples, seed)[0]
 
 
 def sobol_interactions(design: Design, outputs: Mapping[str, np.ndarray], *, conf_level: float = 0.95,
@@ -109,32 +104,44 @@ def sobol_interactions(design: Design, outputs: Mapping[str, np.ndarray], *, con
         ``output, parameter, other, S2, S2_conf``: one row per output and unordered pair of
         factors (``parameter`` before ``other`` in design order).
     """
-    if isinstance(design, Design) and design.method == "sobol" and not design.options.get("second_order", False):
-        raise ParameterError("second-order Sobol' indices need a design sampled for them: "
-                             "sobol_design(..., second_order=True) (okrsim sensitivity --second-order)")
-    rows = []
-    keys = design.keys
-    for name, si in _sobol(design, outputs, conf_level, resamples, seed).items():
-        for a in range(len(keys)):
-            for b in range(a + 1, len(keys)):
-                rows.append({"output": name, "parameter": keys[a], "other": keys[b], "S2": float(si["S2"][a, b]),
-                             "S2_conf": float(si["S2_conf"][a, b])})
-    return pd.DataFrame(rows, columns=list(SOBOL2_COLUMNS))
+    _require_second_order(design)
+    pairs = _sobol_tables(design, outputs, conf_level, resamples, seed)[1]
+    assert pairs is not None
+    return pairs
 
 
-def _sobol(design: Design, outputs: Mapping[str, np.ndarray], conf_level: float, resamples: int,
-           seed: int) -> dict[str, dict[str, np.ndarray]]:
+def _require_second_order(design: Design) -> None:
+    if not (isinstance(design, Design) and design.method == "sobol" and design.options.get("second_order", False)):
+        got = design.method if isinstance(design, Design) else type(design).__name__
+        raise ParameterError(f"second-order Sobol' indices need a design sampled for them, "
+                             f"sobol_design(..., second_order=True) (okrsim sensitivity --second-order); got {got!r} "
+                             "without second-order samples")
+
+
+def _sobol_tables(design: Design, outputs: Mapping[str, np.ndarray], conf_level: float, resamples: int,
+                  seed: int) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """First-order and total indices, and the pair indices where the design has them, from one
+    SALib analysis per output (its bootstrap is the costly part)."""
     from SALib.analyze import sobol
 
     ys = _check(design, outputs, "sobol", conf_level, resamples, seed)
-    out = {}
+    second = bool(design.options.get("second_order", False))
+    keys = design.keys
+    rows, pairs = [], []
     for name, y in ys.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             # SALib treats seed 0 as "no seed" and would draw from numpy's global state
-            out[name] = sobol.analyze(design.problem, y, calc_second_order=bool(design.options.get("second_order", False)),
-                                      num_resamples=resamples, conf_level=conf_level, seed=seed + 1)
-    return out
+            si = sobol.analyze(design.problem, y, calc_second_order=second, num_resamples=resamples,
+                               conf_level=conf_level, seed=seed + 1)
+        for j, key in enumerate(keys):
+            rows.append({"output": name, "parameter": key, "S1": float(si["S1"][j]), "S1_conf": float(si["S1_conf"][j]),
+                         "ST": float(si["ST"][j]), "ST_conf": float(si["ST_conf"][j])})
+        if second:
+            pairs += [{"output": name, "parameter": keys[i], "other": keys[j], "S2": float(si["S2"][i, j]),
+                       "S2_conf": float(si["S2_conf"][i, j])} for i in range(len(keys)) for j in range(i + 1, len(keys))]
+    return (pd.DataFrame(rows, columns=list(SOBOL_COLUMNS)),
+            pd.DataFrame(pairs, columns=list(SOBOL2_COLUMNS)) if second else None)
 
 
 def morris_analysis(design: Design, outputs: Mapping[str, np.ndarray], *, conf_level: float = 0.95,
@@ -183,12 +190,25 @@ def sensitivity(result: SweepResult, outputs: Sequence[str] | str = ("advantage"
         mu_star, mu_star_conf, sigma``; with `second_order`: ``output, parameter, other, S2,
         S2_conf``.
     """
+    frame, pairs = sensitivity_tables(result, outputs, conf_level=conf_level, resamples=resamples, seed=seed,
+                                      second_order=second_order)
+    if second_order:
+        assert pairs is not None
+        return pairs
+    return frame
+
+
+def sensitivity_tables(result: SweepResult, outputs: Sequence[str] | str = ("advantage",), *, conf_level: float = 0.95,
+                       resamples: int = 1000, seed: int | None = None,
+                       second_order: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """`sensitivity` and, with `second_order`, the pair indices too, from one read of the store
+    and one analysis (what ``okrsim sensitivity --second-order`` prints); the pairs are None
+    without `second_order`."""
     design = result.design
     if design.method not in ("sobol", "morris"):
         raise ParameterError(f"sensitivity needs a sweep over a sobol_design or morris_design; this one is {design.method!r}")
-    if second_order and not (design.method == "sobol" and design.options.get("second_order", False)):
-        raise ParameterError(f"second_order=True needs a sweep over sobol_design(..., second_order=True); this one is "
-                             f"{design.method!r} without second-order samples")
+    if second_order:
+        _require_second_order(design)
     if not result.complete:
         raise ParameterError(f"the sweep is incomplete ({result.computed_runs + result.reused_runs} of {result.n_runs} "
                              "runs); run it again to resume, then analyse")
@@ -197,5 +217,7 @@ def sensitivity(result: SweepResult, outputs: Sequence[str] | str = ("advantage"
     frame = result.frame(columns=columns)
     ys = {s.name: point_means(frame, s, len(design)) for s in specs}
     seed = result.spec.seed if seed is None else seed
-    analyse = sobol_interactions if second_order else sobol_analysis if design.method == "sobol" else morris_analysis
-    return analyse(design, ys, conf_level=conf_level, resamples=resamples, seed=seed)
+    if design.method == "morris":
+        return morris_analysis(design, ys, conf_level=conf_level, resamples=resamples, seed=seed), None
+    first, pairs = _sobol_tables(design, ys, conf_level, resamples, seed)
+    return first, pairs if second_order else None
