@@ -29,9 +29,9 @@ import sys
 import time
 from collections.abc import Callable
 
-from okrsim.charts import panel_charts
-from okrsim.panels import Settings, build_panel
-from okrsim.widgets import Explorer
+from okrsim.views.charts import panel_charts
+from okrsim.views.explorer import Explorer
+from okrsim.views.panels import Settings, build_panel
 
 LIMIT = 1.0
 

@@ -33,8 +33,8 @@ MB = 1024 * 1024
 
 
 def child(out: str, runs: int) -> None:
-    from okrsim.design import latin_hypercube
-    from okrsim.experiment import sweep
+    from okrsim.experiments.designs import latin_hypercube
+    from okrsim.experiments.sweeps import sweep
 
     reps = 4
     points = runs // (2 * reps)
@@ -75,7 +75,7 @@ def main() -> None:
 
     import psutil
 
-    from okrsim.store import load_results
+    from okrsim.experiments.store import load_results
 
     with tempfile.TemporaryDirectory(prefix="okrsim-bench-mem-") as tmp:
         out = Path(tmp) / "store"

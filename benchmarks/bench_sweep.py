@@ -39,9 +39,9 @@ from pathlib import Path
 import pandas as pd
 
 import okrsim
-from okrsim.design import latin_hypercube
-from okrsim.executors import default_workers, start_method
-from okrsim.experiment import sweep
+from okrsim.experiments.designs import latin_hypercube
+from okrsim.experiments.executors import default_workers, start_method
+from okrsim.experiments.sweeps import sweep
 
 DESIGN = latin_hypercube({"market.shift_rate": (0, 6), "quarterly_okr.planning_cost": (0, 2)}, n=100, seed=1)
 ARGS = {"design": DESIGN, "scenario": "dynamic", "policies": ["annual", "quarterly_okr"], "replications": 10,

@@ -12,49 +12,48 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from okrsim.compare import Comparison, compare
-from okrsim.errors import ParameterError
-from okrsim.kpis import KPIS, KpiSpec
-from okrsim.model import simulate
-from okrsim.params import POLICY_PRESETS, SCENARIO_PRESETS, Policy, Scenario, effect_levers, mix_effects
-from okrsim.recorder import Run
-from okrsim.registry import EFFECTS, REGISTRY, ParamSpec, lookup
-from okrsim.streams import replication_seed
-
-__version__ = "0.1.0"
+from okrsim.core.errors import ParameterError
+from okrsim.core.params import POLICY_PRESETS, SCENARIO_PRESETS, Policy, Scenario, effect_levers, mix_effects
+from okrsim.core.registry import EFFECTS, REGISTRY, ParamSpec, lookup
+from okrsim.core.streams import replication_seed
+from okrsim.core.version import __version__
+from okrsim.experiments.comparison import Comparison, compare
+from okrsim.model.kpis import KPIS, KpiSpec
+from okrsim.model.run import Run
+from okrsim.model.simulation import simulate
 
 #: Names imported on first access (they pull in altair, ipywidgets or dask).
 _LAZY = {
-    "charts": ("okrsim.charts", None),
-    "checks": ("okrsim.checks", None),
-    "Explorer": ("okrsim.widgets", "Explorer"),
-    "notebook_setup": ("okrsim.notebook", "notebook_setup"),
-    "Settings": ("okrsim.panels", "Settings"),
-    "Panel": ("okrsim.panels", "Panel"),
-    "build_panel": ("okrsim.panels", "build_panel"),
-    "STORIES": ("okrsim.panels", "STORIES"),
-    "comparison_report": ("okrsim.report", "comparison_report"),
-    "sweep": ("okrsim.experiment", "sweep"),
-    "SweepResult": ("okrsim.experiment", "SweepResult"),
-    "open_results": ("okrsim.experiment", "open_results"),
-    "load_results": ("okrsim.store", "load_results"),
-    "Design": ("okrsim.design", "Design"),
-    "Factor": ("okrsim.design", "Factor"),
-    "full_grid": ("okrsim.design", "full_grid"),
-    "latin_hypercube": ("okrsim.design", "latin_hypercube"),
-    "sobol_design": ("okrsim.design", "sobol_design"),
-    "morris_design": ("okrsim.design", "morris_design"),
-    "explicit_points": ("okrsim.design", "explicit_points"),
-    "sensitivity": ("okrsim.gsa", "sensitivity"),
-    "sobol_analysis": ("okrsim.gsa", "sobol_analysis"),
-    "sobol_interactions": ("okrsim.gsa", "sobol_interactions"),
-    "morris_analysis": ("okrsim.gsa", "morris_analysis"),
-    "decompose": ("okrsim.shapley", "decompose"),
-    "Decomposition": ("okrsim.shapley", "Decomposition"),
-    "breakeven": ("okrsim.thresholds", "breakeven"),
-    "BreakEven": ("okrsim.thresholds", "BreakEven"),
-    "advantage_map": ("okrsim.thresholds", "advantage_map"),
-    "save_chart": ("okrsim.report", "save_chart"),
+    "charts": ("okrsim.views.charts", None),
+    "checks": ("okrsim.teaching.checks", None),
+    "Explorer": ("okrsim.views.explorer", "Explorer"),
+    "notebook_setup": ("okrsim.views.notebook", "notebook_setup"),
+    "Settings": ("okrsim.views.panels", "Settings"),
+    "Panel": ("okrsim.views.panels", "Panel"),
+    "build_panel": ("okrsim.views.panels", "build_panel"),
+    "STORIES": ("okrsim.views.panels", "STORIES"),
+    "comparison_report": ("okrsim.views.report", "comparison_report"),
+    "sweep": ("okrsim.experiments.sweeps", "sweep"),
+    "SweepResult": ("okrsim.experiments.sweeps", "SweepResult"),
+    "open_results": ("okrsim.experiments.sweeps", "open_results"),
+    "load_results": ("okrsim.experiments.store", "load_results"),
+    "Design": ("okrsim.experiments.designs", "Design"),
+    "Factor": ("okrsim.experiments.designs", "Factor"),
+    "full_grid": ("okrsim.experiments.designs", "full_grid"),
+    "latin_hypercube": ("okrsim.experiments.designs", "latin_hypercube"),
+    "sobol_design": ("okrsim.experiments.designs", "sobol_design"),
+    "morris_design": ("okrsim.experiments.designs", "morris_design"),
+    "explicit_points": ("okrsim.experiments.designs", "explicit_points"),
+    "sensitivity": ("okrsim.experiments.sensitivity", "sensitivity"),
+    "sobol_analysis": ("okrsim.experiments.sensitivity", "sobol_analysis"),
+    "sobol_interactions": ("okrsim.experiments.sensitivity", "sobol_interactions"),
+    "morris_analysis": ("okrsim.experiments.sensitivity", "morris_analysis"),
+    "decompose": ("okrsim.experiments.decomposition", "decompose"),
+    "Decomposition": ("okrsim.experiments.decomposition", "Decomposition"),
+    "breakeven": ("okrsim.experiments.thresholds", "breakeven"),
+    "BreakEven": ("okrsim.experiments.thresholds", "BreakEven"),
+    "advantage_map": ("okrsim.experiments.thresholds", "advantage_map"),
+    "save_chart": ("okrsim.views.report", "save_chart"),
 }
 
 __all__ = [

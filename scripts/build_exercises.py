@@ -13,7 +13,7 @@ Each exercise has one source, ``exercises/source/NN_name.py``, in the percent fo
 
 A cell header may end with ``solution`` (``# %% [markdown] solution``) to appear only in the
 solution notebook.  ``{{tolerance:TASK}}`` and ``{{variable:TASK}}`` in markdown are replaced by
-the task's text from `okrsim.checks`, so what a task promises is what its check does.
+the task's text from `okrsim.teaching.checks`, so what a task promises is what its check does.
 
 Writes ``exercises/NN_name.ipynb`` (participant, unexecuted) and
 ``exercises/solutions/NN_name.ipynb`` (executed, stored with outputs for strict nbval).
@@ -93,7 +93,7 @@ def _code(lines: tuple[str, ...], variant: str) -> str:
 
 
 def _markdown(lines: tuple[str, ...]) -> str:
-    from okrsim.checks import task
+    from okrsim.teaching.checks import task
 
     out = []
     for line in lines:
@@ -163,7 +163,7 @@ def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 300) -> None:
 
 
 def build(source: Path) -> None:
-    from okrsim.fileio import write_text_atomic
+    from okrsim.core.fileio import write_text_atomic
 
     paths = targets(source)
     write_text_atomic(paths["participant"], nbformat.writes(render(source, "participant")))

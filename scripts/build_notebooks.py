@@ -1,7 +1,7 @@
 """Write and execute the notebooks, so that they are stored executed and small.
 
 * ``explorer.ipynb`` and ``dashboard.ipynb`` are generated from the cells below and from
-  `okrsim.cli_views.DASHBOARD_CELLS`;
+  `okrsim.cli.views.DASHBOARD_CELLS`;
 * the teaching notebooks ``notebooks/0*.ipynb`` are their own source: edit them in
   JupyterLab, then run this script to re-execute them top to bottom in a fresh kernel.
 
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import nbformat
 
-from okrsim.cli_views import DASHBOARD_CELLS
-from okrsim.fileio import write_text_atomic
+from okrsim.cli.views import DASHBOARD_CELLS
+from okrsim.core.fileio import write_text_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -35,7 +35,7 @@ EXPLORER_CELLS: tuple[tuple[str, str], ...] = (
                  "Every parameter of the model is a control (tabs on the left); the charts and the KPI table follow. "
                  "Sliders report when released; type exact values in the boxes (invalid ones are refused with a "
                  "message and the last valid result stays on screen)."),
-    ("code", "from okrsim.notebook import notebook_setup\nfrom okrsim.widgets import Explorer\n\nnotebook_setup()"),
+    ("code", "from okrsim import Explorer, notebook_setup\n\nnotebook_setup()"),
     ("code", "# NBVAL_IGNORE_OUTPUT\nexplorer = Explorer()\nexplorer.widget"),
     ("markdown", "The explorer is an object too: `explorer.panel` holds the tidy frames behind the charts, "
                  "`explorer.set_value(key, value)` moves a control, `explorer.export()` writes the pictures "

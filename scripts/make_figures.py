@@ -22,8 +22,8 @@ from typing import Any
 import pandas as pd
 
 from okrsim import charts
-from okrsim.panels import STORIES, build_panel
-from okrsim.report import save_chart
+from okrsim.views.panels import STORIES, build_panel
+from okrsim.views.report import save_chart
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,11 +34,11 @@ def _quiet(**kw: Any) -> dict[str, Any]:
 
 def experiment_frames(quick: bool) -> dict[str, Callable[[], pd.DataFrame]]:
     """Frames of the experiments layer, computed lazily (each is a small real experiment)."""
-    from okrsim.design import morris_design, sobol_design
-    from okrsim.experiment import sweep
-    from okrsim.gsa import sensitivity
-    from okrsim.shapley import decompose
-    from okrsim.thresholds import advantage_map, breakeven
+    from okrsim.experiments.decomposition import decompose
+    from okrsim.experiments.designs import morris_design, sobol_design
+    from okrsim.experiments.sensitivity import sensitivity
+    from okrsim.experiments.sweeps import sweep
+    from okrsim.experiments.thresholds import advantage_map, breakeven
 
     reps = 3 if quick else 10
     factors = {"market.shift_rate": (0.0, 6.0), "portfolio.estimation_noise": (0.0, 1.5),

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from okrsim import ParameterError, Scenario
-from okrsim.outcomes import paired_by_point
-from okrsim.thresholds import CURVE_COLUMNS, MAP_COLUMNS, advantage_map, breakeven, find_crossing
+from okrsim.experiments.outcomes import paired_by_point
+from okrsim.experiments.thresholds import CURVE_COLUMNS, MAP_COLUMNS, advantage_map, breakeven, find_crossing
 
 SMALL = Scenario.preset("dynamic").replace({"horizon.weeks": 52})
 QUIET = {"executor": "serial", "progress": False}

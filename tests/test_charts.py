@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from okrsim import charts
-from okrsim.errors import ParameterError
-from okrsim.style import MAX_ROWS, POLICY_COLORS
+from okrsim.core.errors import ParameterError
+from okrsim.views.style import MAX_ROWS, POLICY_COLORS
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -386,6 +386,6 @@ def test_every_panel_chart_renders_with_a_title(small_panel):
 
 @pytest.fixture(scope="module")
 def small_panel():
-    from okrsim.panels import STORIES, build_panel
+    from okrsim.views.panels import STORIES, build_panel
 
     return build_panel(STORIES["disruption"].settings(replications=3))

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 import okrsim
-from okrsim.checks import TASKS, Feedback, check, reset, task, tasks
-from okrsim.checks.break_even import COST_GRIDS, TURBULENCE_GRID, planning_cost_band, turbulence_band
-from okrsim.checks.reference import crossing_band
+from okrsim.teaching.checks import TASKS, Feedback, check, reset, task, tasks
+from okrsim.teaching.checks.break_even import COST_GRIDS, TURBULENCE_GRID, planning_cost_band, turbulence_band
+from okrsim.teaching.checks.reference import crossing_band
 
 GOOD_TEXT = "If a planning event cost twice as much the advantage would shrink and we would test it first."
 SEMIANNUAL = {"cadence_weeks": 26, "can_stop_running_work": True, "political_weight": 0.1, "budget_inertia": 0.3,
@@ -278,7 +278,7 @@ def test_references_still_put_each_break_even_inside_its_grid():
 
 
 def test_curse_reference_matches_theory():
-    from okrsim.checks.levers import curse_reference
+    from okrsim.teaching.checks.levers import curse_reference
 
     # E[max of n standard normals]: 0.8463 for 3, 1.5388 for 10
     assert curse_reference(3) == pytest.approx(0.5 * 0.8463, abs=0.005)

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from okrsim.cli import main, parse_sets
-from okrsim.errors import ParameterError
+from okrsim.cli.main import main, parse_sets
+from okrsim.core.errors import ParameterError
 
 
 def run(*args: str) -> subprocess.CompletedProcess:

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from okrsim import ParameterError
-from okrsim.cli import main
-from okrsim.store import load_results
+from okrsim.cli.main import main
+from okrsim.experiments.store import load_results
 
 SPEC = """
 scenario: {preset: dynamic, horizon: {weeks: 52}}
@@ -152,7 +152,7 @@ def test_breakeven_command(capsys):
 
 def test_sweep_file_designs_and_relative_files(tmp_path):
     from okrsim import Policy
-    from okrsim.specfile import design_from_dict, read_sweep_file
+    from okrsim.experiments.sweep_file import design_from_dict, read_sweep_file
 
     grid = design_from_dict({"method": "grid", "levels": {"market.shift_rate": 3},
                              "factors": {"market.shift_rate": [0, 6], "policy.cadence_weeks": {"values": [52, 13]}}})

@@ -8,9 +8,9 @@ import nbformat
 import pytest
 
 from okrsim import compare
-from okrsim.cli import main
-from okrsim.cli_views import DASHBOARD_CELLS, dashboard_command, demo_report
-from okrsim.panels import Settings
+from okrsim.cli.main import main
+from okrsim.cli.views import DASHBOARD_CELLS, dashboard_command, demo_report
+from okrsim.views.panels import Settings
 
 
 def test_report_command(tmp_path, capsys):
@@ -44,14 +44,14 @@ def test_bad_input_is_one_line_and_status_2(argv, tmp_path, capsys, monkeypatch)
 def test_dashboard_command_hides_code(capsys):
     assert main(["dashboard", "--print-command", "--port", "9001", "--no-browser"]) == 0
     env, *cmd = shlex.split(capsys.readouterr().out)
-    assert env.startswith("JUPYTER_PATH=") and env.split("=", 1)[1].split(":")[0].endswith("okrsim/jupyter")
+    assert env.startswith("JUPYTER_PATH=") and env.split("=", 1)[1].split(":")[0].endswith("okrsim/views/jupyter")
     assert cmd[1:3] == ["-m", "voila"] and cmd[3].endswith("notebooks/dashboard.ipynb")
     assert "--strip_sources=True" in cmd and "--port=9001" in cmd and "--no-browser" in cmd
     assert "--template=okrsim" in cmd
 
 
 def test_voila_template_has_no_cdn():
-    from okrsim.cli_views import JUPYTER_DIR
+    from okrsim.cli.views import JUPYTER_DIR
 
     template = JUPYTER_DIR / "voila" / "templates" / "okrsim"
     assert (template / "conf.json").is_file()

@@ -10,8 +10,8 @@ import pytest
 
 import okrsim
 from okrsim import ParameterError, Policy, Scenario, compare
-from okrsim.kpis import KPIS
-from okrsim.stats import mean_ci, paired
+from okrsim.experiments.statistics import mean_ci, paired
+from okrsim.model.kpis import KPIS
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import pytest
 
 import okrsim
 from okrsim import ParameterError, Policy, Scenario
-from okrsim.params import effect_levers, mix_effects
-from okrsim.registry import EFFECTS
-from okrsim.shapley import coalition_policies, decompose, effect_changes, shapley
+from okrsim.core.params import effect_levers, mix_effects
+from okrsim.core.registry import EFFECTS
+from okrsim.experiments.decomposition import coalition_policies, decompose, effect_changes, shapley
 
 SMALL = Scenario.preset("dynamic").replace({"horizon.weeks": 52})
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from okrsim import ParameterError
-from okrsim.design import (
+from okrsim.core.registry import lookup
+from okrsim.experiments.designs import (
     Design,
     Factor,
     explicit_points,
@@ -20,7 +21,6 @@ from okrsim.design import (
     single_point,
     sobol_design,
 )
-from okrsim.registry import lookup
 
 
 def test_factor_takes_bounds_and_kind_from_the_registry():

@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from okrsim.checks import TASKS
+from okrsim.teaching.checks import TASKS
 
 ROOT = Path(__file__).parents[1]
 _spec = importlib.util.spec_from_file_location("build_exercises", ROOT / "scripts" / "build_exercises.py")

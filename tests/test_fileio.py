@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from okrsim.fileio import write_atomic, write_text_atomic
+from okrsim.core.fileio import write_atomic, write_text_atomic
 
 
 def test_write_text_atomic(tmp_path):

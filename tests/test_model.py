@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 import okrsim
 from okrsim import Policy, Scenario, simulate
-from okrsim.kpis import KPIS
-from okrsim.registry import specs
-from okrsim.streams import replication_seed
+from okrsim.core.registry import specs
+from okrsim.core.streams import replication_seed
+from okrsim.model.kpis import KPIS
 
 FRAMES = {
     "timeline": ["week", "capacity", "work", "overhead", "switching", "idle", "value", "synergy_value",

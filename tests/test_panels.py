@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import okrsim.panels as panels
+import okrsim.views.panels as panels
 from okrsim import Policy, Scenario, compare
-from okrsim.errors import ParameterError
-from okrsim.panels import STORIES, RunCache, Settings, band, build_panel, event_aligned, paired_differences, theme_shares
+from okrsim.core.errors import ParameterError
+from okrsim.views.panels import STORIES, RunCache, Settings, band, build_panel, event_aligned, paired_differences, theme_shares
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import pytest
 
 import okrsim
 from okrsim import ParameterError, Policy, Scenario
-from okrsim.params import _SECTION_CLASSES, effect_levers, mix_effects
-from okrsim.registry import EFFECTS, REGISTRY, lookup, specs
+from okrsim.core.params import _SECTION_CLASSES, effect_levers, mix_effects
+from okrsim.core.registry import EFFECTS, REGISTRY, lookup, specs
 
 
 def test_every_field_is_in_the_registry_and_back():

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from okrsim import charts
-from okrsim.errors import ParameterError
-from okrsim.panels import Settings, build_panel
-from okrsim.report import chart_spec, comparison_report, kpi_table_html, render_html, save_chart
+from okrsim.core.errors import ParameterError
+from okrsim.views.panels import Settings, build_panel
+from okrsim.views.report import chart_spec, comparison_report, kpi_table_html, render_html, save_chart
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from okrsim import ParameterError, Scenario
-from okrsim.design import Factor, latin_hypercube, morris_design, sobol_design
-from okrsim.experiment import SweepResult, sweep
-from okrsim.gsa import (
+from okrsim.experiments.designs import Factor, latin_hypercube, morris_design, sobol_design
+from okrsim.experiments.outcomes import paired_by_point, parse_output, point_means
+from okrsim.experiments.sensitivity import (
     MORRIS_COLUMNS,
     SOBOL2_COLUMNS,
     SOBOL_COLUMNS,
@@ -20,7 +20,7 @@ from okrsim.gsa import (
     sobol_analysis,
     sobol_interactions,
 )
-from okrsim.outcomes import paired_by_point, parse_output, point_means
+from okrsim.experiments.sweeps import SweepResult, sweep
 
 SMALL = Scenario.preset("dynamic").replace({"horizon.weeks": 52})
 

@@ -11,10 +11,10 @@ import pytest
 
 import okrsim
 from okrsim import ParameterError, Scenario
-from okrsim.design import latin_hypercube
-from okrsim.experiment import open_results, sweep
-from okrsim.plan import SweepSpec
-from okrsim.store import ResultStore, load_results, read_manifest
+from okrsim.experiments.designs import latin_hypercube
+from okrsim.experiments.store import ResultStore, load_results, read_manifest
+from okrsim.experiments.sweep_spec import SweepSpec
+from okrsim.experiments.sweeps import open_results, sweep
 
 SMALL = Scenario.preset("dynamic").replace({"horizon.weeks": 52})
 DESIGN = latin_hypercube({"market.shift_rate": (0, 6)}, n=3, seed=1)

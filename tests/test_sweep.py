@@ -8,10 +8,10 @@ import pytest
 
 import okrsim
 from okrsim import ParameterError, Policy, Scenario
-from okrsim.design import Design, Factor, explicit_points, full_grid, latin_hypercube
-from okrsim.experiment import sweep, units_per_batch
-from okrsim.kpis import KPIS
-from okrsim.plan import SweepSpec
+from okrsim.experiments.designs import Design, Factor, explicit_points, full_grid, latin_hypercube
+from okrsim.experiments.sweep_spec import SweepSpec
+from okrsim.experiments.sweeps import sweep, units_per_batch
+from okrsim.model.kpis import KPIS
 
 #: A one-year world: the same model, three times cheaper to run.
 SMALL = Scenario.preset("dynamic").replace({"horizon.weeks": 52})

@@ -15,9 +15,9 @@ import psutil
 import pytest
 
 from okrsim import ParameterError, Scenario
-from okrsim.design import latin_hypercube
-from okrsim.executors import SweepTimeout, open_evaluator
-from okrsim.experiment import sweep
+from okrsim.experiments.designs import latin_hypercube
+from okrsim.experiments.executors import SweepTimeout, open_evaluator
+from okrsim.experiments.sweeps import sweep
 
 SMALL = Scenario.preset("dynamic").replace({"horizon.weeks": 52})
 DESIGN = latin_hypercube({"market.shift_rate": (0, 6), "policy.planning_cost": (0, 2)}, n=5, seed=11)
@@ -94,8 +94,8 @@ def test_worker_errors_surface(tmp_path):
 
 NOTEBOOK_CELL = """
 import okrsim
-from okrsim.design import latin_hypercube
-from okrsim.experiment import sweep
+from okrsim.experiments.designs import latin_hypercube
+from okrsim.experiments.sweeps import sweep
 d = latin_hypercube({"market.shift_rate": (0, 6)}, n=3, seed=1)
 scen = okrsim.Scenario.preset("dynamic").replace({"horizon.weeks": 52})
 res = sweep(d, scen, ["annual", "quarterly_okr"], replications=2, seed=4, executor="processes", workers=2,
@@ -138,8 +138,8 @@ def test_a_program_read_from_stdin_gets_a_clear_error_instead_of_dead_workers(tm
 
     program = textwrap.dedent("""
         from okrsim import ParameterError
-        from okrsim.design import latin_hypercube
-        from okrsim.experiment import sweep
+        from okrsim.experiments.designs import latin_hypercube
+        from okrsim.experiments.sweeps import sweep
         try:
             sweep(latin_hypercube({"market.shift_rate": (0, 6)}, n=3), "dynamic", ["annual"], 4,
                   out=r"%s", workers=2, progress=False)

@@ -15,11 +15,11 @@ import psutil
 import pytest
 from pyarrow import parquet as pq
 
-import okrsim.experiment as sweep_module
+import okrsim.experiments.sweeps as sweep_module
 from okrsim import Scenario
-from okrsim.design import latin_hypercube
-from okrsim.experiment import sweep
-from okrsim.store import load_results, read_manifest
+from okrsim.experiments.designs import latin_hypercube
+from okrsim.experiments.store import load_results, read_manifest
+from okrsim.experiments.sweeps import sweep
 
 SMALL = Scenario.preset("dynamic").replace({"horizon.weeks": 52})
 DESIGN = latin_hypercube({"market.shift_rate": (0, 6), "policy.planning_cost": (0, 2)}, n=60, seed=5)
@@ -29,8 +29,8 @@ TOTAL = 60 * 2 * 4
 SCRIPT = """
 import sys
 from okrsim import Scenario
-from okrsim.design import latin_hypercube
-from okrsim.experiment import sweep
+from okrsim.experiments.designs import latin_hypercube
+from okrsim.experiments.sweeps import sweep
 
 if __name__ == "__main__":
     d = latin_hypercube({"market.shift_rate": (0, 6), "policy.planning_cost": (0, 2)}, n=60, seed=5)

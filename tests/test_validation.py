@@ -11,8 +11,8 @@ import pytest
 
 import okrsim
 from okrsim import Policy, Scenario, compare
-from okrsim.governance import Beliefs, learn
-from okrsim.portfolio import optimizers_curse
+from okrsim.model.governance import Beliefs, learn
+from okrsim.model.ideas import optimizers_curse
 
 pytestmark = pytest.mark.slow
 
@@ -105,7 +105,7 @@ def test_optimizers_curse_reproduced_by_the_estimation_model():
 
 def test_selected_work_disappoints_and_learning_cures_it():
     """The optimizer's curse emerges in the model: chosen work looked better than it was."""
-    from okrsim.stats import mean_ci
+    from okrsim.experiments.statistics import mean_ci
 
     def disappointment(policy: str) -> np.ndarray:
         return np.array([np.nanmean(okrsim.simulate(Scenario(), Policy.preset(policy), s).cycles["disappointment"])
@@ -136,7 +136,7 @@ def test_full_learning_rate_trusts_evidence_and_leaves_unseen_themes_alone():
 
 
 def test_budget_inertia_is_a_rate_per_year():
-    from okrsim.governance import budget_step
+    from okrsim.model.governance import budget_step
 
     b, target = np.array([0.5, 0.5]), np.array([1.0, 0.0])
     yearly = budget_step(b, target, 0.6, 52)

@@ -9,9 +9,9 @@ import threading
 import ipywidgets as W
 import pytest
 
-from okrsim.panels import Settings
-from okrsim.registry import POLICY_SECTION, REGISTRY, lookup
-from okrsim.widgets import Explorer, ParamControl
+from okrsim.core.registry import POLICY_SECTION, REGISTRY, lookup
+from okrsim.views.explorer import Explorer, ParamControl
+from okrsim.views.panels import Settings
 
 
 @pytest.fixture
@@ -216,7 +216,7 @@ def _shown(box):
 
 def test_focus_on_an_effect_shows_its_levers_world_parameters_and_charts():
     from okrsim import Scenario, effect_levers
-    from okrsim.widgets import FOCUS
+    from okrsim.views.explorer import FOCUS
 
     settings = Settings(Scenario.preset("disruption"), ("annual", "only_agility"), replications=3)
     e = Explorer(settings=settings, focus="agility", workers=1, debounce=0)
@@ -251,8 +251,8 @@ def test_focus_on_an_effect_shows_its_levers_world_parameters_and_charts():
 @pytest.mark.parametrize("effect", ["alignment", "transparency", "learning"])
 def test_every_effect_has_a_focus_with_its_levers(effect):
     from okrsim import effect_levers
-    from okrsim.charts import CHARTS
-    from okrsim.widgets import FOCUS
+    from okrsim.views.charts import CHARTS
+    from okrsim.views.explorer import FOCUS
 
     focus = FOCUS[effect]
     assert {p.name for p in effect_levers(effect)} <= set(focus.levers)
@@ -285,7 +285,7 @@ def test_charts_alone_keep_every_control():
 
 
 def test_unknown_focus_or_chart_is_refused():
-    from okrsim.errors import ParameterError
+    from okrsim.core.errors import ParameterError
 
     with pytest.raises(ParameterError, match="valid foci are agility, alignment, transparency, learning"):
         Explorer(settings=Settings(replications=2), focus="speed", workers=1)

@@ -16,7 +16,7 @@
 
 # %%
 import okrsim
-from okrsim.checks import check
+from okrsim.teaching.checks import check
 
 # %% [markdown]
 # ## Run the comparison

@@ -16,7 +16,7 @@
 
 # %%
 import okrsim
-from okrsim.checks import check
+from okrsim.teaching.checks import check
 
 print("shocks [week, theme, factor]:", okrsim.Scenario.preset("disruption").market.shocks)
 

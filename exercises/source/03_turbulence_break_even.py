@@ -18,9 +18,9 @@
 import numpy as np
 
 import okrsim
-from okrsim.checks import check
-from okrsim.checks.break_even import HEAVY_OKR as heavy_okr
-from okrsim.checks.break_even import turbulent_world
+from okrsim.teaching.checks import check
+from okrsim.teaching.checks.break_even import HEAVY_OKR as heavy_okr
+from okrsim.teaching.checks.break_even import turbulent_world
 
 for p in (okrsim.Policy.preset("quarterly_okr"), heavy_okr):
     print(f"{p.name} plans {p.planning_cost} team-weeks per team every {p.cadence_weeks} weeks")

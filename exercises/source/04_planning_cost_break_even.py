@@ -21,7 +21,7 @@
 import numpy as np
 
 import okrsim
-from okrsim.checks import check
+from okrsim.teaching.checks import check
 
 for name in ("annual", "quarterly_okr", "only_agility"):
     p = okrsim.Policy.preset(name)

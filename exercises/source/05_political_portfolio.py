@@ -19,9 +19,9 @@
 
 # %%
 import okrsim
-from okrsim.checks import check
-from okrsim.checks.levers import FOCUSED as focused
-from okrsim.checks.levers import POLITICAL as political
+from okrsim.teaching.checks import check
+from okrsim.teaching.checks.levers import FOCUSED as focused
+from okrsim.teaching.checks.levers import POLITICAL as political
 
 comparison = okrsim.compare("disruption", ["annual", political], replications=30, seed=0)
 print("political vs plain annual, total value:",

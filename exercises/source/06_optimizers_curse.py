@@ -15,8 +15,8 @@
 import numpy as np
 
 import okrsim
-from okrsim.checks import check
-from okrsim.portfolio import optimizers_curse
+from okrsim.model.ideas import optimizers_curse
+from okrsim.teaching.checks import check
 
 # Warm-up: with a single option there is nothing to choose, so nothing to be cursed by.
 print("best of 1:", round(optimizers_curse(1, 0.5, 100_000, np.random.default_rng(1)), 3), "log units")

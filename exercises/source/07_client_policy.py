@@ -22,10 +22,10 @@
 
 # %%
 import okrsim
-from okrsim.checks import check
-from okrsim.checks.levers import CLIENT as client
-from okrsim.checks.levers import CURRENT as current
-from okrsim.checks.levers import TEXTBOOK as textbook
+from okrsim.teaching.checks import check
+from okrsim.teaching.checks.levers import CLIENT as client
+from okrsim.teaching.checks.levers import CURRENT as current
+from okrsim.teaching.checks.levers import TEXTBOOK as textbook
 
 baseline = okrsim.compare(client, [current, textbook], replications=30, seed=0)
 table = baseline.summary.pivot(index="kpi", columns="policy", values="mean")

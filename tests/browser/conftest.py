@@ -178,7 +178,7 @@ def lab(browser: object, notebook_dir: Path, tmp_path: Path) -> Iterator[Server]
 
 @pytest.fixture
 def voila(browser: object, notebook_dir: Path, tmp_path: Path) -> Iterator[Server]:
-    from okrsim.cli_views import dashboard_command, dashboard_env
+    from okrsim.cli.views import dashboard_command, dashboard_env
 
     port = free_port()
     cmd = dashboard_command(notebook_dir / "dashboard.ipynb", port=port, open_browser=False)

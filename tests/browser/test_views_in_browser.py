@@ -98,9 +98,9 @@ def test_voila_dashboard_renders_without_code_and_responds(voila, page_and_log, 
 
 
 def test_html_report_renders_offline(browser, tmp_path, screenshot):
-    from okrsim.charts import CHARTS
-    from okrsim.panels import Settings, build_panel
-    from okrsim.report import comparison_report
+    from okrsim.views.charts import CHARTS
+    from okrsim.views.panels import Settings, build_panel
+    from okrsim.views.report import comparison_report
 
     path = comparison_report(build_panel(Settings(replications=5)), tmp_path / "report.html")
     context = browser.new_context(offline=True, viewport={"width": 1100, "height": 900})

@@ -1,0 +1,264 @@
+"""The parameter registry: one record per input of the model.
+
+Everything that needs to know about parameters reads this table: validation of
+`Scenario` and `Policy`, the ``okrsim params`` listing, the widgets of the explorer and the
+default bounds of sweeps.  Keeping it in one place means those can never disagree about a
+name, a unit or a valid range.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from okrsim.core.errors import ParameterError
+
+__all__ = [
+    "EFFECTS",
+    "POLICY_SECTION",
+    "REGISTRY",
+    "SCENARIO_SECTIONS",
+    "ParamSpec",
+    "lookup",
+    "specs",
+]
+
+#: Sections of the world (`Scenario`), in display order.
+SCENARIO_SECTIONS: tuple[str, ...] = ("market", "portfolio", "organisation", "horizon")
+#: The section name used for the levers (`Policy`).
+POLICY_SECTION = "policy"
+#: The four effects of the OKR practice, in the order the kit always presents them.
+EFFECTS: tuple[str, ...] = ("agility", "alignment", "transparency", "learning")
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """Everything the kit knows about one parameter.
+
+    Attributes
+    ----------
+    section : str
+        ``market``, ``portfolio``, ``organisation``, ``horizon`` or ``policy``.
+    name : str
+        Attribute name inside its section.
+    kind : str
+        ``"int"``, ``"float"``, ``"bool"`` or ``"shocks"`` (a list of scheduled shocks).
+    default : Any
+        Value in the default scenario (``dynamic``) or the ``annual`` policy.
+    low, high : float or None
+        Inclusive valid range for numbers; ``None`` for booleans and shocks.
+    unit : str
+        Unit shown next to values and on chart axes.
+    meaning : str
+        One line for tables, tooltips and error messages.
+    effect : str or None
+        For levers, which of the four effects it belongs to; ``None`` for world parameters.
+    role : str
+        ``"lever"`` (a choice of the organisation) or ``"cost"`` (a price it pays for a lever)
+        for policy parameters; ``"world"`` otherwise.  The decomposition switches whatever
+        distinguishes the two presets within an effect (`okrsim.core.params.effect_levers`), which
+        includes the planning cost per event, because the presets differ in it.
+    """
+
+    section: str
+    name: str
+    kind: str
+    default: Any
+    low: float | None
+    high: float | None
+    unit: str
+    meaning: str
+    effect: str | None = None
+    role: str = "world"
+
+    @property
+    def key(self) -> str:
+        """Dotted name, as used on the command line and in sweep specifications."""
+        return f"{self.section}.{self.name}"
+
+    @property
+    def is_numeric(self) -> bool:
+        """Whether the parameter can be swept over a numeric interval."""
+        return self.kind in ("int", "float")
+
+    def describe_range(self) -> str:
+        """Human-readable valid range, used in every error message about this parameter."""
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "shocks":
+            return "a list of [week, theme, factor] with 0 <= week < horizon, 0 <= theme < n_themes, 0 < factor <= 100"
+        kind = "an integer" if self.kind == "int" else "a number"
+        return f"{kind} in [{_fmt(self.low)}, {_fmt(self.high)}]" + (f" {self.unit}" if self.unit else "")
+
+    def validate(self, value: Any) -> Any:
+        """Return `value` coerced to this parameter's type, or raise `ParameterError`.
+
+        Integral floats are accepted for integer parameters because sliders, JSON and
+        Latin-hypercube samplers produce them; anything that would silently change the value
+        (13.5 weeks, ``True`` for a number, NaN) is refused.
+        """
+        if self.kind == "bool":
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value in (0, 1):
+                return bool(value)
+            raise self.error(value, "must be true or false")
+        if self.kind == "shocks":
+            return _validate_shocks(self, value)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
+                return self.validate(value.item())
+            raise self.error(value, f"must be {self.describe_range()}")
+        if not math.isfinite(value):
+            raise self.error(value, f"must be finite, {self.describe_range()}")
+        if self.kind == "int":
+            if float(value) != int(value):
+                raise self.error(value, f"must be {self.describe_range()}")
+            value = int(value)
+        else:
+            value = float(value)
+        assert self.low is not None and self.high is not None
+        if not (self.low <= value <= self.high):
+            raise self.error(value, f"is out of range: valid is {self.describe_range()}")
+        return value
+
+    def error(self, value: Any, problem: str) -> ParameterError:
+        """Build the error for `value`, naming this parameter."""
+        return ParameterError(f"{self.key} = {value!r} {problem} ({self.meaning})")
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "?"
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _validate_shocks(spec: ParamSpec, value: Any) -> tuple[tuple[int, int, float], ...]:
+    # Range checks that need other parameters (theme count, horizon) happen in Scenario.
+    if value is None:
+        return ()
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise spec.error(value, f"must be {spec.describe_range()}")
+    out = []
+    for item in value:
+        if isinstance(item, Mapping):
+            try:
+                item = (item["week"], item["theme"], item["factor"])
+            except KeyError:
+                raise spec.error(value, "entries need keys week, theme and factor") from None
+        if isinstance(item, (str, bytes)) or not isinstance(item, Iterable):
+            raise spec.error(value, f"must be {spec.describe_range()}")
+        item = tuple(item)
+        if len(item) != 3:
+            raise spec.error(value, f"each entry must be [week, theme, factor]; got {list(item)!r}")
+        week, theme, factor = item
+        for part, name in ((week, "week"), (theme, "theme")):
+            if isinstance(part, bool) or not isinstance(part, (int, float)) or not math.isfinite(part) or part != int(part):
+                raise spec.error(value, f"the {name} of a shock must be a whole number; got {part!r}")
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not math.isfinite(factor):
+            raise spec.error(value, f"the factor of a shock must be a finite number; got {factor!r}")
+        if not 0 < factor <= 100:
+            raise spec.error(value, f"the factor of a shock must be in (0, 100]; got {factor!r}")
+        if week < 0 or theme < 0:
+            raise spec.error(value, "shock week and theme must not be negative")
+        out.append((int(week), int(theme), float(factor)))
+    return tuple(sorted(out))
+
+
+def _p(section: str, name: str, kind: str, default: Any, low: float | None, high: float | None,
+       unit: str, meaning: str, effect: str | None = None, role: str | None = None) -> ParamSpec:
+    if role is None:
+        role = "world" if section != POLICY_SECTION else "lever"
+    return ParamSpec(section, name, kind, default, low, high, unit, meaning, effect, role)
+
+
+#: Every parameter of the model.  Defaults are the ``dynamic`` scenario and the ``annual``
+#: policy; presets override some of them (see `okrsim.core.params`).  Reasons for each default
+#: are in docs/model.md.
+REGISTRY: tuple[ParamSpec, ...] = (
+    # market ------------------------------------------------------------------------------
+    _p("market", "n_themes", "int", 6, 2, 12, "themes", "number of strategic themes in the market"),
+    _p("market", "shift_rate", "float", 1.5, 0, 12, "per year", "expected market shifts per year (Poisson process)"),
+    _p("market", "shift_share", "float", 0.4, 0, 1, "share", "probability that a shift moves a given theme"),
+    _p("market", "shift_persistence", "float", 0.5, 0, 0.99, "share", "share of a theme's log attractiveness that survives a shift (0 = redrawn afresh)"),
+    _p("market", "spread", "float", 1.0, 0, 2, "log-sd", "spread of theme attractiveness (lognormal sigma)"),
+    _p("market", "shocks", "shocks", (), None, None, "", "scheduled shocks: [week, theme, factor] multiplies a theme's attractiveness"),
+    _p("market", "perception_noise", "float", 0.2, 0, 2, "log-sd", "noise in how planners perceive theme attractiveness"),
+    _p("market", "detection_lag_weeks", "int", 4, 0, 26, "weeks", "delay before planners see a market change"),
+    # portfolio ---------------------------------------------------------------------------
+    _p("portfolio", "initial_backlog", "int", 120, 0, 500, "ideas", "ideas waiting at week 0"),
+    _p("portfolio", "idea_rate", "float", 1.5, 0, 10, "per week", "new ideas per week (Poisson arrivals)"),
+    _p("portfolio", "effort_median", "float", 6.0, 0.5, 100, "team-weeks", "median effort of an initiative"),
+    _p("portfolio", "effort_sigma", "float", 0.8, 0, 2, "log-sd", "spread of effort (lognormal sigma; skewed)"),
+    _p("portfolio", "idea_attraction", "float", 1.0, 0, 3, "exponent", "how strongly ideas arise in attractive themes: chance of theme ~ attractiveness^exponent (0 = uniform)"),
+    _p("portfolio", "multi_team_share", "float", 0.4, 0, 1, "share", "share of initiatives that need two or three teams"),
+    _p("portfolio", "value_median", "float", 1.0, 0.01, 1000, "value/week", "median value rate of a delivered initiative at attractiveness 1"),
+    _p("portfolio", "value_sigma", "float", 1.0, 0, 3, "log-sd", "spread of value (lognormal sigma; heavy right tail)"),
+    _p("portfolio", "secondary_theme_share", "float", 0.3, 0, 1, "share", "share of ideas that also serve a secondary theme"),
+    _p("portfolio", "staleness_half_life_weeks", "float", 104.0, 0, 1040, "weeks", "an idea's value halves with this age before delivery (0 = never stale)"),
+    _p("portfolio", "estimation_noise", "float", 0.5, 0, 2, "log-sd", "noise of value estimates (lognormal sigma)"),
+    _p("portfolio", "assumption_bias", "float", 0.4, 0, 2, "log-sd", "spread of the unknown per-theme bias of estimates"),
+    _p("portfolio", "conflict_rate", "float", 0.3, 0, 5, "per idea", "expected conflicts an idea has with other ideas"),
+    _p("portfolio", "conflict_severity", "float", 0.5, 0, 1, "share", "share of the smaller value lost when both conflicting initiatives are live"),
+    _p("portfolio", "synergy_rate", "float", 0.3, 0, 5, "per idea", "expected synergies an idea has with other ideas"),
+    _p("portfolio", "synergy_bonus", "float", 0.4, 0, 2, "share", "extra value, as a share of the smaller value, when both synergetic initiatives are live"),
+    _p("portfolio", "waste_hurdle", "float", 0.25, 0, 10, "x median", "delivered work counts as waste below this share of the median idea's value per effort"),
+    # organisation ------------------------------------------------------------------------
+    _p("organisation", "n_teams", "int", 8, 1, 50, "teams", "number of delivery teams (one team-week of capacity each per week)"),
+    _p("organisation", "wip_limit", "int", 2, 1, 10, "initiatives", "initiatives a team works on at once (capacity is shared)"),
+    _p("organisation", "sponsor_spread", "float", 0.5, 0, 3, "log-sd", "spread of sponsors' political power over ideas"),
+    _p("organisation", "sponsor_legacy", "float", 1.0, 0, 3, "exponent", "how much sponsor power follows the themes that were strong at week 0 (established business lines)"),
+    _p("organisation", "local_priority_spread", "float", 1.0, 0, 3, "log-sd", "how far a team's own priorities stray from the global ranking without horizontal alignment"),
+    # horizon -----------------------------------------------------------------------------
+    _p("horizon", "weeks", "int", 156, 13, 1040, "weeks", "simulated time"),
+    # policy: agility ---------------------------------------------------------------------
+    _p("policy", "cadence_weeks", "int", 52, 1, 52, "weeks", "weeks between planning events (portfolio decisions and OKR cycles)", "agility"),
+    _p("policy", "can_stop_running_work", "bool", False, None, None, "", "whether planning may stop running initiatives that lost their value", "agility"),
+    _p("policy", "planning_cost", "float", 1.0, 0, 4, "team-weeks", "capacity each team spends per planning event", "agility", "cost"),
+    _p("policy", "switch_loss", "float", 0.3, 0, 1, "share", "share of done effort lost when an initiative is stopped", "agility", "cost"),
+    _p("policy", "ramp_up_weeks", "float", 0.5, 0, 8, "team-weeks", "capacity each team of a stopped initiative loses to switch", "agility", "cost"),
+    # policy: alignment -------------------------------------------------------------------
+    _p("policy", "political_weight", "float", 0.4, 0, 1, "weight", "weight of sponsor power against strategic value in ranking", "alignment"),
+    _p("policy", "budget_inertia", "float", 0.8, 0, 1, "per year", "share of last year's theme budget split that is kept per year", "alignment"),
+    _p("policy", "horizontal_alignment", "float", 0.4, 0, 1, "share", "how far teams share one ranking and start shared initiatives together", "alignment"),
+    _p("policy", "alignment_cost", "float", 0.1, 0, 2, "team-weeks", "capacity each team spends per planning event at full horizontal alignment", "alignment", "cost"),
+    _p("policy", "n_objectives", "int", 2, 1, 12, "objectives", "themes chosen as OKR objectives each cycle", "alignment", "setting"),
+    _p("policy", "okr_focus", "float", 0.3, 0, 3, "boost", "ranking boost for ideas serving an objective (1 + focus)", "alignment", "setting"),
+    # policy: transparency ----------------------------------------------------------------
+    _p("policy", "transparency", "float", 0.1, 0, 1, "share", "chance a joint workshop discovers a given conflict or synergy", "transparency"),
+    _p("policy", "workshop_cost", "float", 0.25, 0, 2, "team-weeks", "capacity each team spends per planning event at transparency 1", "transparency", "cost"),
+    # policy: learning --------------------------------------------------------------------
+    _p("policy", "retrospectives", "bool", False, None, None, "", "whether each cycle ends with a retrospective that learns from delivered work", "learning"),
+    _p("policy", "learning_rate", "float", 0.5, 0.01, 1, "rate", "how fast evidence overrides the planners' prior about estimate bias", "learning", "setting"),
+    _p("policy", "retro_cost", "float", 0.05, 0, 1, "team-weeks", "capacity each team spends per retrospective", "learning", "cost"),
+)
+
+_BY_KEY: dict[str, ParamSpec] = {p.key: p for p in REGISTRY}
+
+
+def specs(section: str | None = None) -> tuple[ParamSpec, ...]:
+    """Parameters of one section (or all), in registry order."""
+    if section is None:
+        return REGISTRY
+    return tuple(p for p in REGISTRY if p.section == section)
+
+
+def lookup(key: str) -> ParamSpec:
+    """Find a parameter by dotted key (``market.shift_rate``) or unique bare name.
+
+    Misspelt names get the closest valid names in the error, because a typo in a sweep
+    file should cost seconds, not a silent default.
+    """
+    if key in _BY_KEY:
+        return _BY_KEY[key]
+    if "." not in key:
+        hits = [p for p in REGISTRY if p.name == key]
+        if len(hits) == 1:
+            return hits[0]
+    names = list(_BY_KEY) + [p.name for p in REGISTRY]
+    close = difflib.get_close_matches(key, names, n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else "; run `okrsim params` for the list"
+    raise ParameterError(f"unknown parameter {key!r}{hint}")

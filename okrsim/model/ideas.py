@@ -1,0 +1,257 @@
+"""Ideas, their estimates and their interactions (conflicts and synergies).
+
+All draws happen up front, row by row from uniforms, so that the first ideas of a
+replication are the same whatever the idea rate or the backlog size, and so that every
+policy sees the same ideas.  The SimPy process `arrival_process` reveals them on time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+from scipy.special import ndtri
+
+from okrsim.core.params import Organisation, Portfolio
+from okrsim.model.market import MarketPath
+
+__all__ = [
+    "SECONDARY_WEIGHT",
+    "Ideas",
+    "Interactions",
+    "arrival_process",
+    "draw_ideas",
+    "draw_interactions",
+    "optimizers_curse",
+    "theme_bias",
+]
+
+#: Share of an idea's value that depends on its secondary theme, when it has one.
+SECONDARY_WEIGHT = 1.0 / 3.0
+
+# column layout of one idea's row of uniforms (then n_teams team-choice and n_teams
+# local-priority columns)
+_GAP, _THEME, _HAS2, _THEME2, _EFFORT, _MULTI, _SIZE, _VALUE, _EST, _SPONSOR = range(10)
+_FIXED = 10
+
+
+@dataclass(frozen=True)
+class Ideas:
+    """Every idea of one replication, known or not yet arrived, ordered by arrival.
+
+    Attributes
+    ----------
+    arrival : ndarray of float
+        Week the idea becomes known (0 for the initial backlog).
+    theme, theme2 : ndarray of int
+        Primary and secondary theme (``-1``: none).
+    effort : ndarray of float
+        Total effort in team-weeks, split equally over the teams it needs.
+    teams : tuple of tuple of int
+        The specific teams whose work it needs.
+    members : ndarray of bool, shape (n, n_teams)
+        The same as a membership matrix.
+    value : ndarray of float
+        True value rate per week at attractiveness 1, before staleness.
+    est_error : ndarray of float
+        Log error of the business case: ``log(estimate / value)``, noise plus theme bias.
+    sponsor : ndarray of float
+        Political power of the idea's sponsor: lognormal, unrelated to the idea's value, but
+        stronger in themes that were attractive at week 0 (established business lines).
+    local : ndarray, shape (n, n_teams)
+        Standard-normal local preference of each team for each idea.
+    """
+
+    arrival: np.ndarray
+    theme: np.ndarray
+    theme2: np.ndarray
+    effort: np.ndarray
+    teams: tuple[tuple[int, ...], ...]
+    members: np.ndarray
+    value: np.ndarray
+    est_error: np.ndarray
+    sponsor: np.ndarray
+    local: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of ideas."""
+        return len(self.arrival)
+
+
+@dataclass(frozen=True)
+class Interactions:
+    """Pairwise conflicts and synergies between ideas.
+
+    Attributes
+    ----------
+    a, b : ndarray of int
+        The two ideas of each pair (``a < b``).
+    conflict : ndarray of bool
+        True for a conflict, False for a synergy.
+    visibility : ndarray of float
+        Uniform draw that decides after how many joint workshops the pair is discovered
+        (see `okrsim.model.governance.workshops_needed`).
+    """
+
+    a: np.ndarray
+    b: np.ndarray
+    conflict: np.ndarray
+    visibility: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of pairs."""
+        return len(self.a)
+
+
+def theme_bias(n_themes: int, assumption_bias: float, rng: np.random.Generator) -> np.ndarray:
+    """Systematic log bias of estimates in each theme, unknown to the planners."""
+    return assumption_bias * rng.standard_normal(n_themes)
+
+
+def _rows(rng: np.random.Generator, n: int, width: int) -> np.ndarray:
+    return rng.random((n, width))
+
+
+def _arrival_rows(rng: np.random.Generator, rate: float, weeks: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    if rate <= 0:
+        return np.empty(0), np.empty((0, width))
+    chunk = int(rate * weeks * 1.2) + 16
+    blocks, times, t = [], [], 0.0
+    while True:
+        block = _rows(rng, chunk, width)
+        with np.errstate(over="ignore"):  # a vanishing rate puts the next arrival at infinity: none
+            gaps = -np.log1p(-block[:, _GAP]) / rate
+            arrivals = t + gaps.cumsum()
+        keep = int(arrivals.searchsorted(weeks))  # arrival times never decrease
+        blocks.append(block[:keep])
+        times.append(arrivals[:keep])
+        if keep < chunk:
+            break
+        t = float(arrivals[-1])
+    if len(blocks) == 1:
+        return times[0], blocks[0]
+    return np.concatenate(times), np.vstack(blocks)
+
+
+def draw_ideas(
+    portfolio: Portfolio,
+    organisation: Organisation,
+    market: MarketPath,
+    weeks: int,
+    bias: np.ndarray,
+    rng_backlog: np.random.Generator,
+    rng_arrivals: np.random.Generator,
+) -> Ideas:
+    """Draw the initial backlog and every idea that arrives within the horizon.
+
+    An idea's theme is drawn with probability proportional to the theme's true
+    attractiveness at the idea's arrival, raised to ``idea_attraction``: opportunities
+    (and the people proposing them) gather where the market moves.
+    """
+    n_themes = market.levels.shape[1]
+    n_teams = organisation.n_teams
+    width = _FIXED + 2 * n_teams
+    first = _rows(rng_backlog, portfolio.initial_backlog, width)
+    later_times, later = _arrival_rows(rng_arrivals, portfolio.idea_rate, weeks, width)
+    rows = np.vstack([first, later]) if len(later) else first
+    arrival = np.concatenate([np.zeros(len(first)), later_times])
+
+    at_arrival = market.levels[np.searchsorted(market.times, arrival, side="right") - 1]
+    weight = at_arrival ** portfolio.idea_attraction
+    cdf = np.cumsum(weight, axis=1)
+    theme = np.minimum((cdf < rows[:, _THEME, None] * cdf[:, -1, None]).sum(axis=1), n_themes - 1)
+    offset = 1 + np.minimum((rows[:, _THEME2] * (n_themes - 1)).astype(int), n_themes - 2)
+    theme2 = np.where(rows[:, _HAS2] < portfolio.secondary_theme_share, (theme + offset) % n_themes, -1)
+    effort = portfolio.effort_median * np.exp(portfolio.effort_sigma * ndtri(rows[:, _EFFORT]))
+    value = portfolio.value_median * np.exp(portfolio.value_sigma * ndtri(rows[:, _VALUE]))
+    est_error = portfolio.estimation_noise * ndtri(rows[:, _EST]) + bias[theme]
+    legacy = market.levels[0][theme] ** organisation.sponsor_legacy
+    sponsor = legacy * np.exp(organisation.sponsor_spread * ndtri(rows[:, _SPONSOR]))
+    multi = rows[:, _MULTI] < portfolio.multi_team_share
+    size = np.where(multi, np.where((rows[:, _SIZE] < 0.5) | (n_teams < 3), 2, 3), 1)
+    # each idea's order of the teams; it needs the first `size` of them (at most three)
+    first = np.argsort(rows[:, _FIXED:_FIXED + n_teams], axis=1, kind="stable")[:, :3]
+    size = np.minimum(size, n_teams)
+    members = np.zeros((len(rows), n_teams), bool)
+    at = first + np.arange(0, members.size, n_teams)[:, None]  # positions in the flattened matrix
+    members.ravel()[at[np.arange(first.shape[1]) < size[:, None]]] = True
+    teams = _team_tuples(first, size)
+    local = ndtri(rows[:, _FIXED + n_teams:])
+    return Ideas(arrival, theme, theme2, effort, teams, members, value, est_error, sponsor, local)
+
+
+def _team_tuples(first: np.ndarray, size: np.ndarray) -> tuple[tuple[int, ...], ...]:
+    """Tuple of the first ``size[i]`` entries of each row of `first`, built a column at a time
+    for each size (much faster than slicing row by row)."""
+    out: list[tuple[int, ...]] = [()] * len(size)
+    columns = first.T
+    for s in range(1, first.shape[1] + 1):
+        ids = (size == s).nonzero()[0]
+        for i, t in zip(ids.tolist(), zip(*columns[:s, ids].tolist(), strict=True), strict=True):
+            out[i] = t
+    return tuple(out)
+
+
+def _pairs(rng: np.random.Generator, n: int, rate: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random pairs ``a < b`` of `n` ideas (the same pair may come more than once) and their
+    visibility draws."""
+    if n < 2 or rate <= 0:
+        return np.empty(0, int), np.empty(0, int), np.empty(0)
+    count = rng.poisson(rate * n / 2.0)
+    u = rng.random((count, 3))
+    a = np.minimum((u[:, 0] * n).astype(int), n - 1)
+    b = (a + 1 + np.minimum((u[:, 1] * (n - 1)).astype(int), n - 2)) % n
+    a, b = np.minimum(a, b), np.maximum(a, b)
+    return a, b, u[:, 2]
+
+
+def _first_draws(key: np.ndarray) -> np.ndarray:
+    """Mask of the entries of `key` that are the first of their value."""
+    order = key.argsort(kind="stable")
+    first = np.ones(len(key), bool)
+    first[order[1:]] = key[order[1:]] != key[order[:-1]]
+    return first
+
+
+def draw_interactions(portfolio: Portfolio, n_ideas: int, rng_conflicts: np.random.Generator,
+                      rng_synergies: np.random.Generator) -> Interactions:
+    """Draw conflict and synergy pairs among all ideas of the replication.
+
+    Conflicts and synergies come from separate streams, so changing the synergy rate leaves
+    the conflicts of a replication unchanged.  A pair drawn as both keeps only its conflict.
+    """
+    ca, cb, cv = _pairs(rng_conflicts, n_ideas, portfolio.conflict_rate)
+    sa, sb, sv = _pairs(rng_synergies, n_ideas, portfolio.synergy_rate)
+    a, b, visibility = np.concatenate([ca, sa]), np.concatenate([cb, sb]), np.concatenate([cv, sv])
+    conflict = np.arange(len(a)) < len(ca)
+    first = _first_draws(a * n_ideas + b)  # each pair once, at its first draw (conflicts come first)
+    return Interactions(a[first], b[first], conflict[first], visibility[first])
+
+
+def arrival_process(
+    env: simpy.Environment, arrival: Sequence[float], first_new: int, on_arrival: Callable[[int], None],
+    urgent_timeout: Callable[[float], simpy.Event],
+) -> Generator[simpy.Event, None, None]:
+    """Reveal ideas at their arrival times (the initial backlog is known from week 0)."""
+    for index in range(first_new, len(arrival)):
+        yield urgent_timeout(float(arrival[index]) - env.now)
+        on_arrival(index)
+
+
+def optimizers_curse(n_options: int, sigma: float, trials: int, rng: np.random.Generator) -> float:
+    """Mean log disappointment of picking the best-looking of `n_options` equal ideas.
+
+    Uses the same estimate model as the simulation (true value times lognormal noise).  With
+    equal true values the expected disappointment is ``sigma`` times the expected maximum
+    of `n_options` standard normals (about 0.85 sigma for three), which is the optimizer's
+    curse of Smith and Winkler (2006).
+    """
+    true_log = np.zeros((trials, n_options))
+    estimate_log = true_log + sigma * rng.standard_normal((trials, n_options))
+    chosen = np.argmax(estimate_log, axis=1)
+    rows = np.arange(trials)
+    return float(np.mean(estimate_log[rows, chosen] - true_log[rows, chosen]))

@@ -1,0 +1,242 @@
+"""Key performance indicators of a run: definitions and computation.
+
+Each KPI is defined once here (name, unit, which direction is better, meaning); tables,
+charts, comparisons and win rates read these definitions.  The computation works on the raw
+record of a run with numpy, without building DataFrames, so that comparisons and sweeps that
+only need KPIs stay fast.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from okrsim.model.governance import Beliefs, believed_log_value
+from okrsim.model.market import MarketPath, n_top_themes
+
+if TYPE_CHECKING:
+    from okrsim.model.run import RunRecord
+
+__all__ = [
+    "ADAPTATION_WINDOW",
+    "ADAPTED_SHARE",
+    "KPIS",
+    "KpiSpec",
+    "adaptation_lags",
+    "belief_error",
+    "compute_kpis",
+    "kpi",
+    "realised_values",
+    "weekly_attractiveness",
+]
+
+
+@dataclass(frozen=True)
+class KpiSpec:
+    """Definition of one KPI.
+
+    Attributes
+    ----------
+    name : str
+        Key in `Run.kpis`.
+    unit : str
+        Unit for tables and axes.
+    better : str
+        ``"higher"`` or ``"lower"``: which direction counts as a win in comparisons.
+    meaning : str
+        One line; the full definition is in docs/model.md.
+    """
+
+    name: str
+    unit: str
+    better: str
+    meaning: str
+
+
+KPIS: tuple[KpiSpec, ...] = (
+    KpiSpec("total_value", "value", "higher", "customer value delivered within the horizon"),
+    KpiSpec("end_value_rate", "value/week", "higher", "value per week in the last week"),
+    KpiSpec("aligned_capacity_share", "share", "higher", "share of work on the currently most attractive themes"),
+    KpiSpec("adaptation_lag_weeks", "weeks", "lower",
+            "weeks from a change of the leading themes until half of the work follows it"),
+    KpiSpec("waste_share", "share", "lower", "capacity lost to stopping, switching and work that delivered below the hurdle"),
+    KpiSpec("overhead_share", "share", "lower", "capacity spent on planning, alignment, workshops and retrospectives"),
+    KpiSpec("lead_time_weeks", "weeks", "lower", "weeks from an idea's arrival to its delivery"),
+    KpiSpec("conflicts_caught_early", "conflicts", "higher",
+            "conflicts discovered by workshops before both sides were delivered"),
+    KpiSpec("conflicts_caught_late", "conflicts", "lower", "conflicts that surfaced only when both sides were live"),
+    KpiSpec("synergy_value", "value", "higher", "value from synergies between delivered initiatives"),
+    KpiSpec("estimation_error", "log ratio", "lower", "mean absolute log error of planners' value beliefs at the end"),
+    KpiSpec("okr_score_mean", "score", "higher", "mean key-result score (0-1) of completed OKR cycles"),
+    KpiSpec("initiatives_delivered", "initiatives", "higher", "initiatives delivered within the horizon"),
+    KpiSpec("initiatives_stopped", "stops", "lower", "times running work was stopped"),
+)
+
+_BY_NAME = {k.name: k for k in KPIS}
+
+
+def kpi(name: str) -> KpiSpec:
+    """Definition of KPI `name`, with the valid names in the error."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        from okrsim.core.errors import ParameterError
+
+        raise ParameterError(f"unknown KPI {name!r}; valid KPIs are {', '.join(_BY_NAME)}") from None
+
+
+def weekly_attractiveness(weeks: int, path: MarketPath) -> np.ndarray:
+    """True attractiveness (weeks x themes) in force when each week's value is booked.
+
+    World events act before the ledger at equal times, so week t sees every shift and
+    shock up to and including time t.
+    """
+    index = np.searchsorted(path.times, np.arange(weeks), side="right") - 1
+    return path.levels[index]
+
+
+def realised_values(record: RunRecord) -> np.ndarray:
+    """Value each initiative earned within the horizon (0 if not delivered).
+
+    Each delivered initiative has segments of constant value rate (it changes when a
+    conflict cannibalises it); its value is the rate times the attractiveness of its themes,
+    summed over the weeks of each segment.
+    """
+    out = np.zeros(record.ideas.n)
+    ids, lo, hi, rate = _segments(record)
+    if len(ids) == 0:
+        return out
+    a = record.attractiveness
+    cum = np.zeros((len(a) + 1, a.shape[1]))
+    a.cumsum(axis=0, out=cum[1:])
+    np.add.at(out, ids, rate * _theme_weighted(record, cum[hi] - cum[lo], ids))
+    return out
+
+
+def _segments(record: RunRecord) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Initiative, first week, end week (exclusive) and value rate of each segment of constant
+    value rate: first the segments from delivery on, then those after conflict cuts, in the
+    order of the cuts (so each initiative's segments come in time order)."""
+    ids = (~np.isnan(record.delivery_week)).nonzero()[0]
+    lo = record.delivery_week[ids].astype(int) + 1
+    rate = record.delivered_rate[ids]
+    if record.rate_changes:
+        cut_ids, cut_from, cut_rate = zip(*record.rate_changes, strict=True)
+        ids, lo, rate = np.concatenate([ids, cut_ids]), np.concatenate([lo, cut_from]), np.concatenate([rate, cut_rate])
+    # a segment ends where the initiative's next one starts, or at the horizon
+    hi = np.full(len(ids), record.weeks)
+    order = ids.argsort(kind="stable")  # each initiative's segments, in time order
+    same = ids[order[1:]] == ids[order[:-1]]
+    hi[order[:-1][same]] = lo[order[1:][same]]
+    return ids, lo, hi, rate
+
+
+def _theme_weighted(record: RunRecord, by_theme: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Row r of `by_theme` (per theme) weighted by the themes of initiative ``ids[r]``.
+
+    Only the primary and the secondary theme have weight, so two lookups give exactly the
+    weighted sum over all themes.
+    """
+    flat = by_theme.ravel()
+    at = np.arange(len(ids)) * by_theme.shape[1]
+    return record.w1[ids] * flat.take(at + record.ideas.theme[ids]) + record.w2[ids] * flat.take(at + record.t2[ids])
+
+
+def belief_error(record: RunRecord, beliefs: Beliefs, known: int) -> float:
+    """Mean absolute log error of the planners' value beliefs over the first `known` ideas."""
+    if known == 0:
+        return math.nan
+    ideas = record.ideas
+    log_value = np.log(ideas.value[:known])
+    logv = believed_log_value(log_value + ideas.est_error[:known], ideas.theme[:known], beliefs,
+                              math.log(record.portfolio.value_median))
+    return float(np.mean(np.abs(logv - log_value)))
+
+
+#: Share of work the new leading themes must reach for the organisation to count as adapted.
+ADAPTED_SHARE = 0.5
+#: Weeks over which the work share is averaged before comparing it with `ADAPTED_SHARE`.
+ADAPTATION_WINDOW = 4
+
+
+def _leaders(path: MarketPath) -> np.ndarray:
+    """The most attractive themes (top third, best first) in each segment of the market path."""
+    return (-path.levels).argsort(axis=1, kind="stable")[:, :n_top_themes(path.levels.shape[1])]
+
+
+def adaptation_lags(record: RunRecord) -> list[float]:
+    """Weeks from each change of the leading themes until the organisation followed it.
+
+    A change is a market shift or shock after which the top third of themes (by true
+    attractiveness) contains a theme it did not contain before.  The organisation has
+    adapted when the work on the new leading themes, averaged over `ADAPTATION_WINDOW`
+    weeks, first reaches `ADAPTED_SHARE` of all work.  The wait is censored at the next
+    change (or the horizon): a policy that never follows scores the whole interval.
+    """
+    return _adaptation_lags(record, _leaders(record.path))
+
+
+def _adaptation_lags(record: RunRecord, top: np.ndarray) -> list[float]:
+    """`adaptation_lags` given the leading themes of each market segment (`_leaders`)."""
+    times = record.path.times
+    changes = [(float(times[s]), top[s]) for s in range(1, len(top)) if set(top[s].tolist()) - set(top[s - 1].tolist())]
+    if not changes:
+        return []
+    work = record.theme_capacity
+    total = work.sum(axis=1)
+    kernel = np.ones(ADAPTATION_WINDOW)
+    smooth_total = np.convolve(total, kernel)[: len(total)]
+    lags = []
+    for n, (when, leaders) in enumerate(changes):
+        until = changes[n + 1][0] if n + 1 < len(changes) else float(record.weeks)
+        share_on = np.convolve(work[:, leaders].sum(axis=1), kernel)[: len(total)]
+        first_week = math.ceil(when)
+        weeks = np.arange(first_week + ADAPTATION_WINDOW - 1, min(math.ceil(until), record.weeks))
+        ok = weeks[share_on[weeks] >= ADAPTED_SHARE * np.maximum(smooth_total[weeks], 1e-12)]
+        lags.append(min(float(ok[0]) + 1.0 if len(ok) else until, until) - when)
+    return lags
+
+
+def compute_kpis(record: RunRecord) -> dict[str, float]:
+    """All KPIs of `KPIS` for one run (definitions in docs/model.md)."""
+    tl = record.timeline
+    capacity = float(record.n_teams * record.weeks)
+    a = record.attractiveness
+    work_by_theme = record.theme_capacity
+    leaders = _leaders(record.path)
+    weekly = leaders[record.path.times.searchsorted(np.arange(record.weeks), side="right") - 1]
+    aligned = work_by_theme.ravel().take(weekly + np.arange(0, a.size, a.shape[1])[:, None]).sum()  # the leaders' work
+    work_total = work_by_theme.sum()
+
+    delivered = (~np.isnan(record.delivery_week)).nonzero()[0]
+    realised = realised_values(record)
+    pf = record.portfolio
+    hurdle = pf.waste_hurdle * pf.value_median / pf.effort_median
+    live = np.maximum(record.weeks - (record.delivery_week[delivered] + 1), 0)
+    first_rate = record.delivered_rate[delivered] * _theme_weighted(
+        record, a[np.minimum(record.delivery_week[delivered].astype(int), record.weeks - 1)], delivered)
+    rate = np.where(live > 0, realised[delivered] / np.maximum(live, 1), first_rate)
+    below = rate / record.ideas.effort[delivered] < hurdle
+    wasted = record.lost.sum() + tl["switching"].sum() + (record.spent[delivered][below] - record.lost[delivered][below]).sum()
+
+    scores = [row[-1] for row in record.scorecards]
+    lead = record.delivery_week[delivered] - record.ideas.arrival[delivered]
+    return {
+        "total_value": float(tl["value"].sum() + tl["synergy"].sum()),
+        "end_value_rate": float(tl["value"][-1] + tl["synergy"][-1]),
+        "aligned_capacity_share": min(1.0, float(aligned / work_total)) if work_total > 0 else math.nan,
+        "adaptation_lag_weeks": float(np.mean(lags)) if (lags := _adaptation_lags(record, leaders)) else math.nan,
+        "waste_share": float(wasted / capacity),
+        "overhead_share": float(tl["overhead"].sum() / capacity),
+        "lead_time_weeks": float(lead.mean()) if len(lead) else math.nan,
+        "conflicts_caught_early": float(record.caught_early),
+        "conflicts_caught_late": float(record.caught_late),
+        "synergy_value": float(tl["synergy"].sum()),
+        "estimation_error": belief_error(record, record.final_beliefs, record.n_known),
+        "okr_score_mean": float(np.mean(scores)) if scores else math.nan,
+        "initiatives_delivered": float(len(delivered)),
+        "initiatives_stopped": float(record.n_stops.sum()),
+    }

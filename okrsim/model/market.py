@@ -1,0 +1,122 @@
+"""The market: strategic themes whose attractiveness shifts over time.
+
+The path of the market is drawn up front from its own stream (so that it is identical for
+every policy in a replication) and then replayed by a SimPy process, which is what the
+organisation reacts to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from okrsim.core.params import Market
+
+__all__ = ["MarketPath", "draw_market", "market_process", "n_top_themes"]
+
+
+def n_top_themes(n_themes: int) -> int:
+    """How many themes count as "the most attractive" for alignment KPIs: the top third."""
+    return max(1, round(n_themes / 3))
+
+
+@dataclass(frozen=True)
+class MarketPath:
+    """Piecewise-constant attractiveness of each theme, plus planners' perception noise.
+
+    Attributes
+    ----------
+    times : ndarray, shape (n,)
+        Week at which each segment starts; ``times[0] == 0``.
+    levels : ndarray, shape (n, K)
+        Attractiveness of each theme from ``times[i]`` on (strictly positive).
+    kinds : tuple of str
+        ``"initial"``, ``"shift"`` or ``"shock"`` for each segment start.
+    perception : ndarray, shape (weeks, K)
+        Multiplicative error of the planners' view in each week (lognormal, median 1).
+    """
+
+    times: np.ndarray
+    levels: np.ndarray
+    kinds: tuple[str, ...]
+    perception: np.ndarray
+
+    def index_at(self, t: float) -> int:
+        """Segment in force at time `t`."""
+        return int(np.searchsorted(self.times, t, side="right")) - 1
+
+    def at(self, t: float) -> np.ndarray:
+        """True attractiveness of every theme at time `t`."""
+        return self.levels[self.index_at(t)]
+
+    def perceived(self, week: int, lag: int) -> np.ndarray:
+        """What planners believe at `week`: the market as it was `lag` weeks ago, with noise."""
+        return self.at(max(0, week - lag)) * self.perception[min(week, len(self.perception) - 1)]
+
+
+def draw_market(market: Market, weeks: int, rng: np.random.Generator, rng_perception: np.random.Generator) -> MarketPath:
+    """Draw a market path for `weeks` weeks.
+
+    Draws are made in standard form (unit exponentials, standard normals, uniforms) and
+    scaled by the parameters afterwards, so that two scenarios differing only in, say,
+    ``shift_rate`` share their random numbers: the shifts come at rescaled times and redraw
+    the same themes to the same quantiles.  Themes are numbered by initial attractiveness
+    (theme 0 leads), which lets scheduled shocks name "the leader" or "the weakest theme".
+    """
+    k = market.n_themes
+    initial = np.sort(np.exp(market.spread * rng.standard_normal(k)))[::-1]
+    times = [0.0]
+    levels = [initial]
+    kinds = ["initial"]
+    shifts: list[tuple[float, np.ndarray, np.ndarray]] = []
+    rate = market.shift_rate / 52.0
+    t = 0.0
+    while rate > 0:
+        t += rng.standard_exponential() / rate
+        redraw_u = rng.random(k)
+        new_z = rng.standard_normal(k)
+        if t >= weeks:
+            break
+        shifts.append((t, redraw_u, new_z))
+    shocks_by_week: dict[int, list[tuple[int, float]]] = {}
+    for week, theme, factor in market.shocks:
+        shocks_by_week.setdefault(week, []).append((theme, factor))
+    events: list[tuple[float, int, object]] = [(s[0], 1, s) for s in shifts]
+    events += [(float(w), 0, items) for w, items in shocks_by_week.items()]
+    current = initial
+    rho = market.shift_persistence
+    innovation = market.spread * np.sqrt(1.0 - rho**2)
+    for time, order, payload in sorted(events, key=lambda e: (e[0], e[1])):
+        if order == 1:
+            _, redraw_u, new_z = payload  # type: ignore[misc]
+            # (computed for every theme, kept for the redrawn ones: the same numbers as
+            # computing only those)
+            current = np.where(redraw_u < market.shift_share, np.exp(rho * np.log(current) + innovation * new_z), current)
+            kind = "shift"
+        else:
+            current = current.copy()
+            for theme, factor in payload:  # type: ignore[union-attr]
+                current[theme] *= factor
+            kind = "shock"
+        if time == times[-1]:
+            levels[-1] = current
+            kinds[-1] = kind if kinds[-1] != "initial" else "initial"
+        else:
+            times.append(time)
+            levels.append(current)
+            kinds.append(kind)
+    perception = np.exp(market.perception_noise * rng_perception.standard_normal((weeks, k)))
+    return MarketPath(np.asarray(times), np.vstack(levels), tuple(kinds), perception)
+
+
+def market_process(
+    env: simpy.Environment, path: MarketPath, on_change: Callable[[int], None],
+    world_timeout: Callable[[float], simpy.Event],
+) -> Generator[simpy.Event, None, None]:
+    """Replay the market path: at each shift or shock, update the organisation's world."""
+    for index in range(1, len(path.times)):
+        yield world_timeout(float(path.times[index]) - env.now)
+        on_change(index)

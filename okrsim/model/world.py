@@ -1,0 +1,119 @@
+"""The random world of one replication: market path, ideas, their interactions.
+
+A world depends only on the scenario and the seed, never on the policy; that is what common
+random numbers mean.  Drawing it once and sharing it between the policies of a replication
+(a small LRU cache keyed by the world parameters and the seed) saves a third of a paired
+comparison's time without changing a single number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from okrsim.core.params import Horizon, Market, Organisation, Portfolio, Scenario
+from okrsim.core.streams import source_generators
+from okrsim.model.ideas import SECONDARY_WEIGHT, Ideas, Interactions, draw_ideas, draw_interactions, theme_bias
+from okrsim.model.kpis import weekly_attractiveness
+from okrsim.model.market import MarketPath, draw_market
+
+__all__ = ["World", "draw_world"]
+
+
+@dataclass(frozen=True)
+class World:
+    """Everything random about one replication, plus read-only views the model indexes fast.
+
+    Attributes
+    ----------
+    path : MarketPath
+    bias : ndarray
+        The unknown per-theme log bias of estimates.
+    ideas : Ideas
+    pairs : Interactions
+    attractiveness : ndarray, shape (weeks, K)
+        True attractiveness in force in each week.
+    log_value, log_estimate : ndarray
+        True and estimated log value rates.
+    w1, w2, t2 : ndarray
+        Weight of the primary theme, weight and index of the secondary theme (index 0 and
+        weight 0 when there is none): how much the idea's value depends on each theme, without
+        a matrix of mostly zeros.
+    partners : dict
+        Pair indices by idea (in increasing order), for delivery-time lookups.
+
+    The list attributes (``theme``, ``theme2``, ``value``, ``arrival``, ``part_size``,
+    ``n_parts``, ``pair_a``, ``pair_b``, ``pair_conflict``) hold the same data as
+    Python lists, because the weekly loops index single elements, which lists do several
+    times faster than numpy arrays.  Nothing may modify them.
+    """
+
+    path: MarketPath
+    bias: np.ndarray
+    ideas: Ideas
+    pairs: Interactions
+    attractiveness: np.ndarray
+    log_value: np.ndarray
+    log_estimate: np.ndarray
+    w1: np.ndarray
+    w2: np.ndarray
+    t2: np.ndarray
+    partners: dict[int, list[int]]
+    theme: list[int]
+    theme2: list[int]
+    value: list[float]
+    arrival: list[float]
+    part_size: list[float]
+    n_parts: list[int]
+    pair_a: list[int]
+    pair_b: list[int]
+    pair_conflict: list[bool]
+
+
+def draw_world(scenario: Scenario, seq: np.random.SeedSequence) -> World:
+    """The world of `scenario` for seed `seq` (shared between policies of a replication)."""
+    key = (seq.entropy, seq.spawn_key, seq.pool_size)
+    return _draw(scenario.market, scenario.portfolio, scenario.organisation, scenario.horizon, key)
+
+
+@lru_cache(maxsize=16)
+def _draw(market: Market, portfolio: Portfolio, organisation: Organisation, horizon: Horizon,
+          key: tuple) -> World:
+    entropy, spawn_key, pool_size = key
+    rng = source_generators(np.random.SeedSequence(entropy=entropy, spawn_key=spawn_key, pool_size=pool_size))
+    weeks = horizon.weeks
+    path = draw_market(market, weeks, rng["market"], rng["perception"])
+    bias = theme_bias(market.n_themes, portfolio.assumption_bias, rng["bias"])
+    ideas = draw_ideas(portfolio, organisation, path, weeks, bias, rng["backlog"], rng["arrivals"])
+    pairs = draw_interactions(portfolio, ideas.n, rng["conflicts"], rng["synergies"])
+    partners: dict[int, list[int]] = {}
+    pair_a, pair_b = pairs.a.tolist(), pairs.b.tolist()
+    for p, (a, b) in enumerate(zip(pair_a, pair_b, strict=True)):
+        partners.setdefault(a, []).append(p)
+        partners.setdefault(b, []).append(p)
+    log_value = np.log(ideas.value)
+    n_parts = ideas.members.sum(axis=1)
+    return World(
+        path=path,
+        bias=bias,
+        ideas=ideas,
+        pairs=pairs,
+        attractiveness=weekly_attractiveness(weeks, path),
+        log_value=log_value,
+        log_estimate=log_value + ideas.est_error,
+        w1=np.where(ideas.theme2 >= 0, 1.0 - SECONDARY_WEIGHT, 1.0),
+        w2=np.where(ideas.theme2 >= 0, SECONDARY_WEIGHT, 0.0),
+        t2=np.maximum(ideas.theme2, 0),
+        partners=partners,
+        theme=ideas.theme.tolist(),
+        theme2=ideas.theme2.tolist(),
+        value=ideas.value.tolist(),
+        arrival=ideas.arrival.tolist(),
+        part_size=(ideas.effort / n_parts).tolist(),
+        n_parts=n_parts.tolist(),
+        pair_a=pair_a,
+        pair_b=pair_b,
+        pair_conflict=pairs.conflict.tolist(),
+    )
