@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -95,3 +96,68 @@ def test_errors_go_to_stderr_without_traceback(args, fragment):
 def test_parse_sets_rejects_unknown_policy_names():
     with pytest.raises(ParameterError):
         parse_sets(["annuall.cadence_weeks=13"], ["annual"])
+
+
+# ------------------------------------------------------------- where commands write, pipes, bugs
+def test_demo_and_report_write_into_out_never_the_current_directory(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--replications", "2"]) == 0
+    assert "out/okrsim-demo-report.html" in capsys.readouterr().out
+    assert main(["report", "--replications", "2"]) == 0
+    capsys.readouterr()
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+    assert {p.name for p in (tmp_path / "out").iterdir()} == {
+        "okrsim-demo-report.html", "okrsim-demo-report.yaml", "okrsim-report.html", "okrsim-report.yaml"}
+    assert main(["demo", "--replications", "2", "--out", "elsewhere"]) == 0
+    assert (tmp_path / "elsewhere" / "okrsim-demo-report.html").is_file()
+
+
+def test_a_closed_pipe_ends_quietly():
+    """``okrsim params | head``: the reader goes away; no traceback, no "Broken pipe" message, status 141."""
+    proc = subprocess.Popen([sys.executable, "-m", "okrsim.cli", "params"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()  # before the command writes anything (it is still importing)
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert err == ""
+
+
+def test_a_closed_pipe_through_a_shell_ends_quietly():
+    out = subprocess.run(["bash", "-o", "pipefail", "-c",
+                          f"{sys.executable} -m okrsim.cli params --json | head -c 10"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.stdout == "[\n  {\n    "[:10] and out.stderr == ""
+    assert out.returncode in (0, 141)  # 0 when the output fitted in the pipe before head left
+
+
+@pytest.mark.parametrize("bug", [KeyError("policy"), TypeError("unsupported operand"), ValueError("internal"),
+                                 FileNotFoundError(2, "No such file or directory", "/usr/lib/okrsim-internal/x.dat")])
+def test_an_internal_bug_is_not_turned_into_bad_input(monkeypatch, bug):
+    """Only ParameterError and OS errors about the user's files exit 2; anything else keeps its traceback."""
+    cli = importlib.import_module("okrsim.cli.main")  # the package's `main` attribute is the function
+
+    def broken(args):
+        raise bug
+
+    monkeypatch.setattr(cli, "cmd_params", broken)
+    with pytest.raises(type(bug)):
+        cli.main(["params"])
+
+
+def test_an_internal_bug_shows_its_traceback_on_the_command_line():
+    program = ("import importlib, sys\nm = importlib.import_module('okrsim.cli.main')\n"
+               "m.cmd_params = lambda args: {}['no such key']\n"
+               "sys.exit(m.main(['params']))\n")
+    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert out.returncode not in (0, 2)
+    assert "Traceback" in out.stderr and "KeyError: 'no such key'" in out.stderr
+
+
+def test_an_os_error_about_a_file_the_user_named_is_bad_input(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    assert main(["run", "--out", str(blocker)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(blocker) in err and "Traceback" not in err
+    assert main(["report", "--replications", "2", "--out", str(blocker / "r.html")]) == 2
+    assert str(blocker) in capsys.readouterr().err

@@ -90,6 +90,8 @@ def test_process_pool_gives_identical_results():
     serial = build_panel(s)
     with ProcessPoolExecutor(2) as pool:
         parallel = build_panel(s, executor=pool, workers=2)
+    local = build_panel(s, executor="processes", workers=2)
+    pd.testing.assert_frame_equal(serial.runs, local.runs)
     pd.testing.assert_frame_equal(serial.runs, parallel.runs)
     pd.testing.assert_frame_equal(serial.timeline, parallel.timeline)
     pd.testing.assert_frame_equal(serial.themes, parallel.themes)

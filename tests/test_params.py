@@ -186,3 +186,197 @@ def test_lookup_by_bare_name_and_sections():
     assert {p.section for p in specs("policy")} == {"policy"}
     with pytest.raises(ParameterError, match="did you mean"):
         lookup("shfit_rate")
+
+
+# ------------------------------------------------------------- sections generated from the registry
+SECTION_CLASSES = [*_SECTION_CLASSES.values(), Policy]
+
+
+@pytest.mark.parametrize("cls", SECTION_CLASSES, ids=lambda c: c.__name__)
+def test_generated_classes_pickle_and_copy_like_hand_written_ones(cls):
+    """Process pools and dask pickle scenarios and policies: the generated classes must be importable by name."""
+    import copy
+    import pickle
+
+    obj = cls()
+    assert cls.__module__ == "okrsim.core.params" and cls.__qualname__ == cls.__name__
+    assert getattr(__import__(cls.__module__, fromlist=[cls.__name__]), cls.__name__) is cls
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        back = pickle.loads(pickle.dumps(obj, protocol=protocol))
+        assert back == obj and hash(back) == hash(obj) and type(back) is cls
+    assert copy.deepcopy(obj) == obj
+    assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen
+    assert repr(obj).startswith(f"{cls.__name__}(")
+
+
+def test_scenario_and_policy_pickle_with_every_preset():
+    import pickle
+
+    for name in okrsim.SCENARIO_PRESETS:
+        s = Scenario.preset(name)
+        assert pickle.loads(pickle.dumps(s)) == s
+    for name in okrsim.POLICY_PRESETS:
+        p = Policy.preset(name)
+        assert pickle.loads(pickle.dumps(p)) == p
+
+
+def test_fields_types_defaults_and_docs_come_from_the_registry():
+    for cls in SECTION_CLASSES:
+        own = [f for f in dataclasses.fields(cls) if f.name != "name"]
+        assert [f.name for f in own] == [p.name for p in specs(cls.section)]  # registry order
+        for f, p in zip(own, specs(cls.section), strict=True):
+            assert f.default == p.default, p.key
+            assert f.type == {"int": "int", "float": "float", "bool": "bool",
+                              "shocks": "tuple[tuple[int, int, float], ...]"}[p.kind], p.key
+            assert f"{p.name} : " in cls.__doc__ and p.describe_range() in cls.__doc__, p.key
+    assert next(f.name for f in dataclasses.fields(Policy)) == "name"  # positional construction keeps its order
+
+
+def test_a_class_cannot_define_a_registry_parameter_a_second_time():
+    from okrsim.core.params import _Section, from_registry
+
+    with pytest.raises(TypeError, match=r"defines \['shift_rate'\] itself"):
+        @from_registry("market")
+        class Twice(_Section):
+            shift_rate: float = 2.0
+
+
+def _extended_registry():
+    from okrsim.core.registry import ParamSpec
+
+    return (*REGISTRY, ParamSpec("market", "hype_rate", "float", 0.5, 0, 2, "per year", "expected hype cycles per year"))
+
+
+def test_a_section_built_from_an_extended_registry_has_the_new_parameter():
+    """The mechanism of "one edit": the same decorator, given a table with one more line."""
+    from okrsim.core.params import _Section, from_registry
+
+    table = _extended_registry()
+
+    @from_registry("market", registry=table)
+    class MarketPlus(_Section):
+        """The market, with one more parameter."""
+
+    m = MarketPlus()
+    assert m.hype_rate == 0.5 and m.shift_rate == Scenario().market.shift_rate
+    assert MarketPlus(hype_rate=1.25).to_dict()["hype_rate"] == 1.25
+    assert MarketPlus.from_dict({"hype_rate": 2}).hype_rate == 2.0
+    assert "hype_rate : float, default 0.5" in MarketPlus.__doc__ and "[0, 2] per year" in MarketPlus.__doc__
+    with pytest.raises(ParameterError, match=r"market\.hype_rate = 3\.0 is out of range: valid is a number in \[0, 2\]"):
+        MarketPlus(hype_rate=3)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        m.hype_rate = 1  # type: ignore[misc]
+
+
+def test_a_slip_in_a_registry_line_fails_at_once():
+    from okrsim.core.params import _Section, from_registry
+    from okrsim.core.registry import ParamSpec, check_registry
+
+    bad = [
+        (ParamSpec("markt", "x", "float", 1, 0, 2, "", "typo in the section"), "section must be one of"),
+        (ParamSpec("market", "x", "flaot", 1, 0, 2, "", "typo in the kind"), "kind must be one of"),
+        (ParamSpec("market", "x", "float", 3, 0, 2, "", "default outside the range"), "low <= default <= high"),
+        (ParamSpec("market", "to_dict", "float", 1, 0, 2, "", "a method's name"), "name must be"),
+        (ParamSpec("policy", "x", "float", 1, 0, 2, "", "a lever without an effect"), "levers need an effect"),
+        (lookup("market.shift_rate"), "defined twice"),
+    ]
+    for spec, fragment in bad:
+        with pytest.raises(ValueError, match=fragment):
+            check_registry((*REGISTRY, spec))
+    with pytest.raises(ValueError, match=r"registry entry market\.x"):
+        from_registry("market", registry=(*REGISTRY, bad[2][0]))(type("M", (_Section,), {}))
+
+
+ONE_EDIT_LINES = (
+    '    _p("market", "hype_rate", "float", 0.5, 0, 2, "per year", "expected hype cycles per year"),\n',
+    '    _p("policy", "okr_pride", "float", 0.0, 0, 1, "share", "pride in one\'s own OKRs", "alignment", "setting"),\n',
+)
+
+ONE_EDIT_PROGRAM = r'''
+import contextlib, io, json, sys, pathlib
+import okrsim
+from okrsim import ParameterError, Policy, Scenario
+from okrsim.cli.main import main
+from okrsim.experiments.designs import factor
+from okrsim.views.explorer import Explorer
+from okrsim.views.panels import Settings
+
+out = {"file": okrsim.__file__}
+s = Scenario.preset("turbulent").replace({"market.hype_rate": 1.5})
+out["attribute"] = [Scenario().market.hype_rate, s.market.hype_rate, Policy().okr_pride]
+out["flat"] = ["market.hype_rate" in Scenario().flat(), "policy.okr_pride" in Policy.preset("quarterly_okr").flat()]
+out["file_round_trip"] = [Scenario.load(s.save(pathlib.Path(sys.argv[1]) / "s.yaml")) == s,
+                          Policy.coerce({"preset": "annual", "okr_pride": 0.5}).okr_pride]
+errors = []
+for build in (lambda: Scenario().replace({"market.hype_rate": 3}), lambda: Policy().replace({"okr_pride": 2})):
+    try:
+        build()
+    except ParameterError as exc:
+        errors.append(str(exc))
+out["errors"] = errors
+buf = io.StringIO()
+with contextlib.redirect_stdout(buf):
+    main(["params"])
+out["params"] = [line.split()[0] for line in buf.getvalue().splitlines() if "hype_rate" in line or "okr_pride" in line]
+f = factor("market.hype_rate")
+out["sweep_bounds"] = [f.low, f.high]
+e = Explorer(settings=Settings(replications=2), workers=1, debounce=0)
+out["widgets"] = ["market.hype_rate" in e.controls, "okr_pride" in e.policy_controls[0]]
+e.close()
+print(json.dumps(out))
+'''
+
+
+@pytest.mark.slow
+def test_adding_a_parameter_is_one_edit(tmp_path):
+    """Copy the package, add ONE line to REGISTRY, and the parameter is everywhere.
+
+    In the section object, `flat`, files, validation, `okrsim params`, sweep bounds and the
+    explorer's widgets, with no other change (docs/architecture.md, "Adding a parameter", step 1).
+    """
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = Path(okrsim.__file__).parent
+    copy = tmp_path / "okrsim"
+    shutil.copytree(src, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    registry = copy / "core" / "registry.py"
+    lines = registry.read_text().splitlines(keepends=True)
+    after = next(i for i, line in enumerate(lines) if '"detection_lag_weeks"' in line)
+    lines.insert(after + 1, ONE_EDIT_LINES[0])
+    after = next(i for i, line in enumerate(lines) if '"retro_cost"' in line)
+    lines.insert(after + 1, ONE_EDIT_LINES[1])
+    registry.write_text("".join(lines))
+    env = {**__import__("os").environ, "PYTHONPATH": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", ONE_EDIT_PROGRAM, str(tmp_path)], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.splitlines()[-1])
+    assert out["file"] == str(copy / "__init__.py")
+    assert out["attribute"] == [0.5, 1.5, 0.0]
+    assert out["flat"] == [True, True]
+    assert out["file_round_trip"] == [True, 0.5]
+    assert "market.hype_rate = 3" in out["errors"][0] and "[0, 2] per year" in out["errors"][0]
+    assert "policy.okr_pride = 2" in out["errors"][1] and "[0, 1]" in out["errors"][1]
+    assert out["params"] == ["market.hype_rate", "policy.okr_pride"]
+    assert out["sweep_bounds"] == [0.0, 2.0]
+    assert out["widgets"] == [True, True]
+
+
+def test_every_parameter_is_documented_in_model_md():
+    """Step 3 of adding a parameter: a row in docs/model.md section 10 (bare names continue a row's section)."""
+    import re
+    from pathlib import Path
+
+    text = Path(__file__).parents[1].joinpath("docs", "model.md").read_text()
+    table = text.split("## 10. Parameters, defaults and their reasons", 1)[1].split("\n### ", 1)[0]
+    documented = set()
+    for row in table.splitlines():
+        if not row.startswith("| `"):
+            continue
+        names = re.findall(r"`([\w.]+)`", row.split("|")[1])
+        section = names[0].split(".")[0]
+        documented |= {n if "." in n else f"{section}.{n}" for n in names}
+    assert {p.key for p in REGISTRY} <= documented, sorted({p.key for p in REGISTRY} - documented)

@@ -2,7 +2,15 @@
 
 Every input problem becomes one line on stderr and exit status 2, never a traceback: the
 people typing these commands are consultants before a client meeting and trainees in a
-workshop.  Subcommands of other layers (sweeps, reports) register themselves through
+workshop.  Only input problems, though: the kit's `ParameterError` and OS errors about a file
+or directory the user named (or a default output path).  Anything else is a bug in the kit
+and shows as one, with its traceback, so that it gets reported instead of looking like a
+typo.  Exit statuses: 0 done, 2 bad input, 3 a sweep's ``--timeout`` passed (finished runs
+are kept), 130 interrupted, 141 output pipe closed early (``okrsim params | head``).
+
+Scenarios and policies are read by `Scenario.coerce` and `Policy.coerce`, and ``--set``
+values by `okrsim.core.values.parse_value` (YAML 1.2), exactly as the Python API and sweep
+files read them.  Subcommands of other layers (sweeps, reports) register themselves through
 `PLUGINS`, each module exposing ``register(subparsers)``.
 """
 
@@ -12,22 +20,34 @@ import argparse
 import importlib
 import json
 import math
+import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from okrsim.core.errors import ParameterError
 from okrsim.core.params import POLICY_PRESETS, SCENARIO_PRESETS, Policy, Scenario
 from okrsim.core.registry import POLICY_SECTION, REGISTRY, lookup
+from okrsim.core.values import parse_value
 from okrsim.experiments.comparison import Comparison, compare
+from okrsim.experiments.executors import SweepTimeout
 from okrsim.model.kpis import KPIS
 from okrsim.model.simulation import simulate
 
-__all__ = ["PLUGINS", "add_world_options", "main", "parse_sets", "policies_from_args", "scenario_from_args"]
+__all__ = ["PLUGINS", "add_world_options", "main", "need_two_policies", "parse_sets", "policies_from_args",
+           "scenario_from_args"]
 
 #: Modules that add subcommands; a missing module is skipped.
 PLUGINS: tuple[str, ...] = ("okrsim.cli.research", "okrsim.cli.views")
+
+#: Directory that commands write into unless told otherwise (``out/`` is in .gitignore), so
+#: that ``make demo`` in a clone leaves ``git status`` clean.
+OUT_DIR = Path("out")
+
+#: Exit statuses (see the module docstring).
+EXIT_BAD_INPUT, EXIT_TIMEOUT, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 2, 3, 130, 141
 
 #: KPIs shown in the human-readable comparison table.
 HEADLINE_KPIS = ("total_value", "end_value_rate", "aligned_capacity_share", "adaptation_lag_weeks",
@@ -36,16 +56,6 @@ HEADLINE_KPIS = ("total_value", "end_value_rate", "aligned_capacity_share", "ada
 
 
 # ---------------------------------------------------------------------------------- parsing
-def _parse_value(text: str) -> Any:
-    """A --set value as YAML would read it: numbers, true/false, lists for shocks."""
-    import yaml
-
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
-
-
 def parse_sets(items: Sequence[str] | None, policy_names: Sequence[str] = ()) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """Split ``--set key=value`` items into world overrides and lever overrides per policy.
 
@@ -63,7 +73,7 @@ def parse_sets(items: Sequence[str] | None, policy_names: Sequence[str] = ()) ->
             raise ParameterError(f"--set {item!r} needs a section: market.*, portfolio.*, organisation.*, "
                                  "horizon.*, policy.* or POLICYNAME.*")
         section, _, name = key.partition(".")
-        value = _parse_value(raw)
+        value = parse_value(raw)
         if section == POLICY_SECTION:
             lookup(f"policy.{name}")
             levers.setdefault("*", {})[name] = value
@@ -98,32 +108,32 @@ def add_world_options(parser: argparse.ArgumentParser, policies: bool = True, ma
     parser.add_argument("--seed", type=int, default=0, help="master seed (default: 0)")
 
 
-def _load_policy(text: str) -> Policy:
-    path = Path(text)
-    if text in POLICY_PRESETS:
-        return Policy.preset(text)
-    if path.suffix.lower() in (".yaml", ".yml", ".json") or path.exists():
-        return Policy.load(path)
-    return Policy.preset(text)  # raises with the list of presets
-
-
 def scenario_from_args(args: argparse.Namespace, world: dict[str, Any]) -> Scenario:
-    """The scenario named by ``--scenario`` with the world overrides of ``--set`` applied."""
-    text = args.scenario
-    path = Path(text)
-    if text in SCENARIO_PRESETS:
-        base = Scenario.preset(text)
-    elif path.suffix.lower() in (".yaml", ".yml", ".json") or path.exists():
-        base = Scenario.load(path)
-    else:
-        base = Scenario.preset(text)
+    """The scenario named by ``--scenario`` (`Scenario.coerce`) with the world overrides of ``--set`` applied."""
+    base = Scenario.coerce(args.scenario)
     return base.replace(world) if world else base
+
+
+def _policy_items(args: argparse.Namespace) -> list[str]:
+    """The entries of ``--policies a,b`` or ``--policy a``; an empty entry is an error, not a default."""
+    flag, raw = ("--policies", args.policies) if hasattr(args, "policies") else ("--policy", getattr(args, "policy", "annual"))
+    items = [p.strip() for p in raw.split(",")]
+    presets = ", ".join(POLICY_PRESETS)
+    if flag == "--policy" and not raw.strip():
+        raise ParameterError(f"--policy {raw!r} is empty: give a preset name ({presets}) or a policy file, "
+                             "e.g. --policy quarterly_okr")
+    if not all(items):
+        raise ParameterError(f"{flag} {raw!r} has an empty entry: give comma-separated preset names ({presets}) "
+                             "or policy files, e.g. --policies annual,quarterly_okr")
+    if flag == "--policy" and len(items) != 1:
+        raise ParameterError(f"--policy {raw!r} names {len(items)} policies; okrsim run runs one "
+                             "(okrsim compare --policies compares several)")
+    return items
 
 
 def policies_from_args(args: argparse.Namespace) -> tuple[Scenario, list[Policy]]:
     """Scenario and policies from ``--scenario``, ``--policies``/``--policy`` and ``--set``."""
-    raw = getattr(args, "policies", None) or getattr(args, "policy", None) or "annual"
-    policies = [_load_policy(p.strip()) for p in raw.split(",") if p.strip()]
+    policies = list(Policy.coerce_many(_policy_items(args)))
     world, levers = parse_sets(args.set, [p.name for p in policies])
     scenario = scenario_from_args(args, world)
     out = []
@@ -192,6 +202,13 @@ def _print_json(data: Any) -> None:
 
 
 # ---------------------------------------------------------------------------------- commands
+def _report_path(args: argparse.Namespace, default_name: str) -> Path:
+    """Where a command writes its report: ``--report FILE``, else ``--out DIR`` (default ``out/``)."""
+    if getattr(args, "report", None):
+        return Path(args.report)
+    return Path(args.out) / default_name
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     scenario = Scenario.preset("dynamic")
     c = compare(scenario, ["annual", "quarterly_okr"], replications=args.replications, seed=args.seed)
@@ -207,13 +224,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
           "--set quarterly_okr.planning_cost=2.5")
     hook = _plugin_attr("okrsim.cli.views", "demo_report")
     if hook is not None and not args.no_report:
-        path = hook(c, args.report)
+        path = hook(c, _report_path(args, "okrsim-demo-report.html"))
         print(f"\nReport with charts (opens offline): {path}")
     return 0
 
 
+def need_two_policies(names: Sequence[str], command: str, where: str) -> None:
+    """Refuse fewer than two policies for a command that compares (its tables pair each with the first)."""
+    if len(names) < 2:
+        raise ParameterError(f"{where}: okrsim {command} needs at least two policies, the baseline first, e.g. "
+                             f"--policies annual,quarterly_okr; got {list(names)} (okrsim run runs a single policy)")
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     scenario, policies = policies_from_args(args)
+    need_two_policies([p.name for p in policies], "compare", f"--policies {args.policies!r}")
     c = compare(scenario, policies, replications=args.replications, seed=args.seed)
     if args.json:
         _print_json(c.to_dict())
@@ -292,7 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replications", type=int, default=30, help="paired replications (default: 30)")
     p.add_argument("--seed", type=int, default=0, help="master seed (default: 0)")
     p.add_argument("--json", action="store_true", help="print the comparison as JSON")
-    p.add_argument("--report", default="okrsim-demo-report.html", help="where to write the HTML report")
+    p.add_argument("--out", default=str(OUT_DIR), metavar="DIR",
+                   help=f"directory for the HTML report (default: {OUT_DIR}/, never the current directory)")
+    p.add_argument("--report", metavar="FILE", help="write the HTML report to this file instead")
     p.add_argument("--no-report", action="store_true", help="do not write the HTML report")
     p.set_defaults(func=cmd_demo)
 
@@ -321,21 +348,75 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _named_paths(args: argparse.Namespace) -> Iterator[Path]:
+    """Files and directories the command line names (or defaults to) for reading or writing."""
+    for attr in ("out", "report", "params", "spec", "notebook", "scenario"):
+        value = getattr(args, attr, None)
+        if isinstance(value, str) and value:
+            yield Path(value)
+    for attr in ("policies", "policy"):
+        value = getattr(args, attr, None)
+        if isinstance(value, str):
+            yield from (Path(p.strip()) for p in value.split(",") if p.strip())
+
+
+def is_user_file_error(exc: OSError, args: argparse.Namespace) -> bool:
+    """Whether `exc` is about a path the user named (or a default output path).
+
+    That is the path itself, anything inside it (files of an output directory), a directory
+    on the way to it that cannot be made, or a file next to it (the temporary file of an
+    atomic write).  Such errors (no permission, a file where a directory belongs, a full
+    disk) are the user's to fix and get a one-line message; an OS error anywhere else is the
+    kit's own problem.
+    """
+    names = [Path(os.path.abspath(p)) for p in _named_paths(args)]
+    for filename in (exc.filename, exc.filename2):
+        if isinstance(filename, (str, os.PathLike)):
+            path = Path(os.path.abspath(filename))
+            if any(path == n or n in path.parents or path in n.parents or path.parent == n.parent for n in names):
+                return True
+    return False
+
+
+def _fail(args: argparse.Namespace, message: object) -> None:
+    text = re.sub(r"\s*\n\s*", " ", str(message).strip())  # one line, whatever the message holds (a YAML error's lines)
+    print(f"okrsim {args.command}: error: {text}", file=sys.stderr)
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe: point stdout at /dev/null so that the exit flush cannot fail again.
+
+    The approach of the Python documentation ("Note on SIGPIPE", signal module).
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``okrsim`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        sys.stdout.flush()  # a reader that went away (`| head`) shows here, inside the handlers
+        return status
     except ParameterError as exc:
-        print(f"okrsim {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except (OSError, ValueError) as exc:
-        print(f"okrsim {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        _fail(args, exc)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
+    except SweepTimeout as exc:
+        _fail(args, exc)
+        return EXIT_TIMEOUT
+    except OSError as exc:
+        if not is_user_file_error(exc, args):
+            raise  # not about the user's files: a bug, shown with its traceback
+        _fail(args, exc)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(f"okrsim {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

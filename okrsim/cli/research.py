@@ -18,6 +18,7 @@ import pandas as pd
 
 from okrsim.cli.main import add_world_options, policies_from_args
 from okrsim.core.errors import ParameterError
+from okrsim.core.values import parse_value
 
 __all__ = ["register"]
 
@@ -74,27 +75,24 @@ def _execution(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _range(text: str | None, flag: str) -> tuple[float, float] | None:
+def _range(text: str | None, flag: str) -> tuple[Any, Any] | None:
+    """``LOW:HIGH`` as two numbers, read by the one value parser (`parse_value`); the factor checks the range."""
     if text is None:
         return None
     lo, sep, hi = text.partition(":")
-    try:
-        if not sep:
-            raise ValueError
-        return float(lo), float(hi)
-    except ValueError:
-        raise ParameterError(f"{flag} {text!r} must look like LOW:HIGH, e.g. 0:6") from None
+    bounds = (parse_value(lo.strip()), parse_value(hi.strip()))
+    if not sep or not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds):
+        raise ParameterError(f"{flag} {text!r} must look like LOW:HIGH, e.g. 0:6")
+    return bounds
 
 
 def _values(text: str | None, flag: str) -> list[Any] | None:
     if text is None:
         return None
-    import yaml
-
     out = []
     for part in text.split(","):
-        value = yaml.safe_load(part.strip())
-        if isinstance(value, (str, type(None))):
+        value = parse_value(part.strip())
+        if not isinstance(value, (int, float)):  # bool is an int
             raise ParameterError(f"{flag} {text!r} must be comma-separated numbers or true/false")
         out.append(value)
     return out

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from okrsim.core.errors import ParameterError
+from okrsim.core.registry import show
 
 __all__ = ["DASHBOARD_CELLS", "JUPYTER_DIR", "dashboard_command", "dashboard_env", "dashboard_notebook", "demo_report",
            "register"]
@@ -33,7 +34,7 @@ def _repo_notebook() -> Path:
 
 
 def dashboard_notebook(directory: Path | None = None) -> Path:
-    """Path of the dashboard notebook: the repository's, or a fresh copy written to `directory`."""
+    """Path of the dashboard notebook: the repository's, or a fresh copy written to `directory` (default ``out/``)."""
     repo = _repo_notebook()
     if repo.is_file():
         return repo
@@ -45,7 +46,7 @@ def dashboard_notebook(directory: Path | None = None) -> Path:
     nb.cells = [nbformat.v4.new_markdown_cell(src) if kind == "markdown" else nbformat.v4.new_code_cell(src)
                 for kind, src in DASHBOARD_CELLS]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    target = (directory or Path.cwd()) / "okrsim-dashboard.ipynb"
+    target = (directory or Path("out")) / "okrsim-dashboard.ipynb"  # never the current directory
     write_text_atomic(target, nbformat.writes(nb))
     return target
 
@@ -72,7 +73,7 @@ def dashboard_command(notebook: Path, port: int = 8866, open_browser: bool = Tru
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     if not 1 <= args.port <= 65535:
-        raise ParameterError(f"--port = {args.port} must be in [1, 65535]")
+        raise ParameterError(f"--port = {show(args.port)} must be in [1, 65535]")
     notebook = Path(args.notebook) if args.notebook else dashboard_notebook()
     if not notebook.is_file():
         raise ParameterError(f"--notebook {str(notebook)!r} does not exist")
@@ -89,15 +90,18 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from okrsim.cli.main import policies_from_args
+    from okrsim.cli.main import need_two_policies, policies_from_args
     from okrsim.views.panels import Settings, build_panel
     from okrsim.views.report import comparison_report
 
     if args.params:
         settings = Settings.load(args.params)
+        where = f"--params {args.params!r}"
     else:
         scenario, policies = policies_from_args(args)
         settings = Settings(scenario, tuple(policies), args.replications, args.seed)
+        where = f"--policies {args.policies!r}"
+    need_two_policies([p.name for p in settings.policies], "report", where)
     panel = build_panel(settings)
     path = comparison_report(panel, args.out)
     print(f"okrsim report: {' vs '.join(panel.policy_names)} in {settings.scenario.name!r}, "
@@ -134,7 +138,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("report", help="self-contained HTML report of a comparison (charts inline, opens offline)")
     add_world_options(p)
     p.add_argument("--replications", type=int, default=30, help="paired replications (default: 30)")
-    p.add_argument("--out", default="okrsim-report.html", help="HTML file to write (default: okrsim-report.html)")
+    p.add_argument("--out", default="out/okrsim-report.html", metavar="FILE",
+                   help="HTML file to write, with its settings next to it as YAML (default: out/okrsim-report.html)")
     p.add_argument("--params", metavar="FILE",
                    help="reproduce the settings of an export or a report (YAML); overrides the world options")
     p.set_defaults(func=cmd_report)

@@ -1,4 +1,4 @@
-"""Atomic file writes.
+"""Atomic file writes, and the one reader of input files (`read_mapping`).
 
 Every file the kit writes (parameter files, reports, figures, result chunks) goes through
 here, so an interrupted process never leaves a half-written file that a later run would
@@ -67,23 +67,38 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
 def read_mapping(path: str | Path, what: str) -> Mapping[str, Any]:
     """Read a YAML (any suffix but ``.json``) or JSON file that must hold a mapping.
 
-    Every input file of the kit (scenarios, policies, sweep specifications) goes through
-    here, so a missing file, a syntax error or a list where a mapping belongs gets the same
-    clear `ParameterError` naming the file and `what` it should be.
+    YAML is read with the YAML 1.2 core schema (`okrsim.core.values`), the same rules as
+    ``--set`` values and the explorer's text boxes.  Every input file of the kit (scenarios,
+    policies, sweep specifications, settings) goes through here, so a missing file, a syntax
+    error or a list where a mapping belongs gets the same clear `ParameterError` naming the
+    file and `what` it should be.
     """
     path = Path(path)
     if not path.is_file():
         raise ParameterError(f"{what} file {str(path)!r} does not exist")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParameterError(f"cannot read {what} file {str(path)!r}: {exc}") from None
     try:
         if path.suffix.lower() == ".json":
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_unique_keys)
         else:
-            import yaml
+            from okrsim.core.values import load_yaml
 
-            data = yaml.safe_load(text)
+            data = load_yaml(text)  # YAML 1.2 core schema: 1e0 is a number, 1:30 and 010 are not sexagesimal or octal
     except Exception as exc:  # any parse error is the user's file
         raise ParameterError(f"cannot parse {str(path)!r}: {exc}") from None
     if not isinstance(data, Mapping):
         raise ParameterError(f"{str(path)!r} must hold a mapping ({what}); got {type(data).__name__}")
     return data
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """JSON objects as dicts, refusing a key given twice (json keeps the last one silently)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        out[key] = value
+    return out

@@ -18,11 +18,15 @@ from okrsim.core.errors import ParameterError
 
 __all__ = [
     "EFFECTS",
+    "KINDS",
     "POLICY_SECTION",
     "REGISTRY",
     "SCENARIO_SECTIONS",
     "ParamSpec",
+    "check_registry",
+    "is_finite_number",
     "lookup",
+    "show",
     "specs",
 ]
 
@@ -32,6 +36,11 @@ SCENARIO_SECTIONS: tuple[str, ...] = ("market", "portfolio", "organisation", "ho
 POLICY_SECTION = "policy"
 #: The four effects of the OKR practice, in the order the kit always presents them.
 EFFECTS: tuple[str, ...] = ("agility", "alignment", "transparency", "learning")
+#: Kinds of parameter values.
+KINDS: tuple[str, ...] = ("int", "float", "bool", "shocks")
+#: Names a parameter cannot have: they are attributes or methods of the section objects.
+_RESERVED = frozenset({"name", "section", "specs", "preset", "coerce", "coerce_many", "from_dict", "to_dict",
+                       "replace", "get", "flat", "load", "save"})
 
 
 @dataclass(frozen=True)
@@ -112,6 +121,8 @@ class ParamSpec:
             if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
                 return self.validate(value.item())
             raise self.error(value, f"must be {self.describe_range()}")
+        if not _fits_float(value):  # a 400-digit integer: out of every range, and float() would overflow
+            raise self.error(value, f"is out of range: valid is {self.describe_range()}")
         if not math.isfinite(value):
             raise self.error(value, f"must be finite, {self.describe_range()}")
         if self.kind == "int":
@@ -127,13 +138,54 @@ class ParamSpec:
 
     def error(self, value: Any, problem: str) -> ParameterError:
         """Build the error for `value`, naming this parameter."""
-        return ParameterError(f"{self.key} = {value!r} {problem} ({self.meaning})")
+        return ParameterError(f"{self.key} = {show(value)} {problem} ({self.meaning})")
+
+
+def show(value: Any, limit: int = 60) -> str:
+    """`repr` of a value for an error message, shortened when it is huge (a 400-digit number).
+
+    The message must name the value, but a screen of digits hides the rest of the message.
+    """
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{text[:12]}...{text[-4:]} (a {len(text.lstrip('-'))}-digit integer)"
+    return f"{text[:limit - 15]}...{text[-12:]}"
+
+
+def _fits_float(x: int | float) -> bool:
+    """Whether `x` converts to a float without `OverflowError` (huge Python ints do not)."""
+    if isinstance(x, float):
+        return True
+    try:
+        float(x)
+    except OverflowError:
+        return False
+    return True
+
+
+def is_finite_number(x: Any) -> bool:
+    """Whether `x` is a real, finite number (not a bool, not NaN or infinite, not too large for a float).
+
+    The one test every numeric input of the kit passes, so that a 400-digit integer is refused
+    with the kit's message rather than an `OverflowError` from `math.isfinite`.
+    """
+    import numbers
+
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or type(x).__name__ == "bool_":
+        return False
+    return _fits_float(x) and math.isfinite(x)  # type: ignore[arg-type]
 
 
 def _fmt(x: float | None) -> str:
     if x is None:
         return "?"
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+#: Largest week or theme number a shock may name before the horizon and theme count are known.
+_MAX_SHOCK_INDEX = 1_000_000
 
 
 def _validate_shocks(spec: ParamSpec, value: Any) -> tuple[tuple[int, int, float], ...]:
@@ -156,12 +208,16 @@ def _validate_shocks(spec: ParamSpec, value: Any) -> tuple[tuple[int, int, float
             raise spec.error(value, f"each entry must be [week, theme, factor]; got {list(item)!r}")
         week, theme, factor = item
         for part, name in ((week, "week"), (theme, "theme")):
-            if isinstance(part, bool) or not isinstance(part, (int, float)) or not math.isfinite(part) or part != int(part):
-                raise spec.error(value, f"the {name} of a shock must be a whole number; got {part!r}")
-        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not math.isfinite(factor):
-            raise spec.error(value, f"the factor of a shock must be a finite number; got {factor!r}")
+            whole = isinstance(part, int) or (isinstance(part, float) and math.isfinite(part) and part.is_integer())
+            if isinstance(part, bool) or not whole:
+                raise spec.error(value, f"the {name} of a shock must be a whole number; got {show(part)}")
+            if abs(part) > _MAX_SHOCK_INDEX:  # beyond any horizon or theme count (and maybe any float)
+                raise spec.error(value, f"the {name} of a shock must be in [0, {_MAX_SHOCK_INDEX}]; got {show(part)}")
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) \
+                or (isinstance(factor, float) and not math.isfinite(factor)):
+            raise spec.error(value, f"the factor of a shock must be a finite number; got {show(factor)}")
         if not 0 < factor <= 100:
-            raise spec.error(value, f"the factor of a shock must be in (0, 100]; got {factor!r}")
+            raise spec.error(value, f"the factor of a shock must be in (0, 100]; got {show(factor)}")
         if week < 0 or theme < 0:
             raise spec.error(value, "shock week and theme must not be negative")
         out.append((int(week), int(theme), float(factor)))
@@ -236,6 +292,42 @@ REGISTRY: tuple[ParamSpec, ...] = (
     _p("policy", "retro_cost", "float", 0.05, 0, 1, "team-weeks", "capacity each team spends per retrospective", "learning", "cost"),
 )
 
+def check_registry(table: Iterable[ParamSpec]) -> None:
+    """Refuse a registry table with a slip in a line, naming the line's key.
+
+    A registry line is the only place a parameter is defined (the section classes are made
+    from it), so a typo in a section, kind or range must fail at import, not later as a
+    missing field or a silent default.
+
+    Raises
+    ------
+    ValueError
+        A wrong section, kind or name, a default outside its range, a lever without an
+        effect, or a key given twice.
+    """
+    seen: set[str] = set()
+    for p in table:
+        problems = []
+        if p.section not in (*SCENARIO_SECTIONS, POLICY_SECTION):
+            problems.append(f"section must be one of {', '.join((*SCENARIO_SECTIONS, POLICY_SECTION))}")
+        if not p.name.isidentifier() or p.name.startswith("_") or p.name in _RESERVED:
+            problems.append(f"name must be a Python identifier, not starting with '_' and not one of {sorted(_RESERVED)}")
+        if p.kind not in KINDS:
+            problems.append(f"kind must be one of {', '.join(KINDS)}")
+        elif p.kind in ("int", "float") and (p.low is None or p.high is None or not p.low <= p.default <= p.high):
+            problems.append("numbers need low <= default <= high")
+        if p.section == POLICY_SECTION and (p.effect not in EFFECTS or p.role not in ("lever", "cost", "setting")):
+            problems.append(f"levers need an effect ({', '.join(EFFECTS)}) and a role (lever, cost or setting)")
+        if p.section != POLICY_SECTION and (p.effect is not None or p.role != "world"):
+            problems.append("world parameters have no effect and the role 'world'")
+        if p.key in seen:
+            problems.append("the key is defined twice")
+        seen.add(p.key)
+        if problems:
+            raise ValueError(f"registry entry {p.key}: " + "; ".join(problems))
+
+
+check_registry(REGISTRY)
 _BY_KEY: dict[str, ParamSpec] = {p.key: p for p in REGISTRY}
 
 
@@ -252,6 +344,9 @@ def lookup(key: str) -> ParamSpec:
     Misspelt names get the closest valid names in the error, because a typo in a sweep
     file should cost seconds, not a silent default.
     """
+    if not isinstance(key, str):
+        raise ParameterError(f"parameter names must be text such as 'market.shift_rate'; got {show(key)} "
+                             f"({type(key).__name__}); run `okrsim params` for the list")
     if key in _BY_KEY:
         return _BY_KEY[key]
     if "." not in key:

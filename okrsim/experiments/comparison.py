@@ -8,16 +8,16 @@ differences then measure the policies, not luck.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from okrsim.core.errors import ParameterError
 from okrsim.core.params import Policy, Scenario
 from okrsim.core.streams import SeedLike, as_seed_sequence, replication_seed
+from okrsim.experiments.designs import whole_number
 from okrsim.experiments.statistics import mean_ci, paired
 from okrsim.model.kpis import KPIS, kpi
 from okrsim.model.simulation import check_compatible, simulate
@@ -25,25 +25,8 @@ from okrsim.model.simulation import check_compatible, simulate
 __all__ = ["Comparison", "compare", "run_replications", "summarise"]
 
 
-def _as_policies(policies: Sequence[Policy | str]) -> list[Policy]:
-    if isinstance(policies, (str, Policy)):
-        policies = [policies]
-    out = [Policy.preset(p) if isinstance(p, str) else p for p in policies]
-    for p in out:
-        if not isinstance(p, Policy):
-            raise ParameterError(f"policies must be okrsim.Policy objects or preset names; got {p!r}")
-    names = [p.name for p in out]
-    if len(out) == 0:
-        raise ParameterError("policies must name at least one policy")
-    if len(set(names)) != len(names):
-        raise ParameterError(f"policy names must be unique to be compared; got {names}")
-    return out
-
-
 def _check_replications(replications: int) -> int:
-    if isinstance(replications, bool) or not isinstance(replications, (int, np.integer)) or replications < 1:
-        raise ParameterError(f"replications = {replications!r} must be a whole number of at least 1")
-    return int(replications)
+    return whole_number("replications", replications, 1)
 
 
 def run_replications(scenario: Scenario, policies: Sequence[Policy], replications: range | Sequence[int],
@@ -135,8 +118,8 @@ def summarise(runs: pd.DataFrame, policies: Sequence[str], kpis: Sequence[str]) 
 
 
 def compare(
-    scenario: Scenario | str,
-    policies: Sequence[Policy | str] = ("annual", "quarterly_okr"),
+    scenario: Scenario | str | os.PathLike[str] | Mapping[str, Any],
+    policies: Sequence[Policy | str | os.PathLike[str] | Mapping[str, Any]] = ("annual", "quarterly_okr"),
     replications: int = 30,
     seed: int = 0,
 ) -> Comparison:
@@ -144,10 +127,11 @@ def compare(
 
     Parameters
     ----------
-    scenario : Scenario or str
-        The world, or a preset name.
-    policies : sequence of Policy or str
-        Policies or preset names; the first is the baseline.
+    scenario : Scenario, str, path or mapping
+        The world: anything `Scenario.coerce` takes (a preset name, a YAML/JSON file, a mapping).
+    policies : sequence
+        Policies, preset names, policy files or mappings (see `Policy.coerce_many`); the first
+        is the baseline.  A list, not a dict: a dict's keys are not policies.
     replications : int
         Paired replications (30 gives CIs of a few percent on the default scenario).
     seed : int
@@ -159,8 +143,8 @@ def compare(
     >>> list(c.paired.columns)[:3]
     ['kpi', 'policy', 'mean_diff']
     """
-    scenario = Scenario.preset(scenario) if isinstance(scenario, str) else scenario
-    policy_list = _as_policies(policies)
+    scenario = Scenario.coerce(scenario)
+    policy_list = list(Policy.coerce_many(policies))
     replications = _check_replications(replications)
     as_seed_sequence(seed)
     for p in policy_list:

@@ -143,10 +143,6 @@ class Decomposition:
                 f"({self.sweep.spec.replications} replications):\n{self.frame.to_string(index=False)}")
 
 
-def _as_policy(p: Policy | str) -> Policy:
-    return Policy.preset(p) if isinstance(p, str) else p
-
-
 def decompose(
     scenario: Scenario | str = "dynamic",
     base: Policy | str = "annual",
@@ -165,9 +161,10 @@ def decompose(
 
     Parameters
     ----------
-    scenario : Scenario or str
-    base, target : Policy or str
-        Default ``annual`` and ``quarterly_okr``.
+    scenario : Scenario, str, path or mapping
+        Anything `Scenario.coerce` takes.
+    base, target : Policy, str, path or mapping
+        Anything `Policy.coerce` takes; default ``annual`` and ``quarterly_okr``.
     kpi_name : str
         KPI to decompose (default ``total_value``).  Contributions are in the KPI's unit and
         signed as ``target - base``: for KPIs where lower is better, a negative contribution
@@ -182,10 +179,7 @@ def decompose(
     Decomposition
     """
     spec = kpi(kpi_name)
-    base_p, target_p = _as_policy(base), _as_policy(target)
-    for p in (base_p, target_p):
-        if not isinstance(p, Policy):
-            raise ParameterError(f"base and target must be okrsim.Policy objects or preset names; got {p!r}")
+    base_p, target_p = Policy.coerce(base), Policy.coerce(target)
     coalitions = coalition_policies(base_p, target_p)
     if coalitions[-1].to_dict() | {"name": ""} != target_p.to_dict() | {"name": ""}:  # pragma: no cover - by construction
         raise AssertionError("the full coalition does not reproduce the target policy")

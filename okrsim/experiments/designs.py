@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from okrsim.core.errors import ParameterError
-from okrsim.core.registry import POLICY_SECTION, SCENARIO_SECTIONS, ParamSpec, lookup
+from okrsim.core.registry import POLICY_SECTION, SCENARIO_SECTIONS, ParamSpec, is_finite_number, lookup, show
 
 __all__ = [
     "METHODS",
@@ -87,8 +87,8 @@ class Factor:
             raise ParameterError(f"factor {self.key}: kind = {self.kind!r} must be one of {', '.join(_KINDS)}")
         for name in ("low", "high"):
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
-                raise ParameterError(f"factor {self.key}: {name} = {v!r} must be a finite number")
+            if not is_finite_number(v):
+                raise ParameterError(f"factor {self.key}: {name} = {show(v)} must be a finite number")
             object.__setattr__(self, name, float(v))
         if self.low > self.high:
             raise ParameterError(f"factor {self.key}: low = {self.low:g} must not exceed high = {self.high:g}")
@@ -148,8 +148,8 @@ def _coerce(f: Factor, v: Any) -> Any:
         if isinstance(v, (bool, np.bool_)):
             return bool(v)
         raise ParameterError(f"factor {f.key}: level {v!r} must be true or false")
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
-        raise ParameterError(f"factor {f.key}: level {v!r} must be a finite number in [{f.low:g}, {f.high:g}]")
+    if not is_finite_number(v):
+        raise ParameterError(f"factor {f.key}: level {show(v)} must be a finite number in [{f.low:g}, {f.high:g}]")
     if f.kind == "int":
         if float(v) != int(v):
             raise ParameterError(f"factor {f.key}: level {v!r} must be a whole number")
@@ -371,14 +371,16 @@ def _check_size(n: int) -> None:
 def whole_number(name: str, value: Any, minimum: int) -> int:
     """`value` as an int, or a `ParameterError` naming `name` (counts, sizes, levels)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ParameterError(f"{name} = {value!r} must be a whole number of at least {minimum}")
+        raise ParameterError(f"{name} = {show(value)} must be a whole number of at least {minimum}")
+    if value > 2**53:  # beyond any feasible count, and beyond numpy's int64 arithmetic
+        raise ParameterError(f"{name} = {show(value)} is too large: valid is a whole number in [{minimum}, 2^53]")
     return int(value)
 
 
 def seed_value(name: str, seed: Any) -> int:
     """A seed as an int in [0, 2^63): what Parquet's int64 columns and SALib both accept."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
-        raise ParameterError(f"{name} = {seed!r} must be a whole number in [0, 2^63)")
+        raise ParameterError(f"{name} = {show(seed)} must be a whole number in [0, 2^63)")
     return int(seed)
 
 

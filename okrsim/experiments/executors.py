@@ -1,25 +1,26 @@
-"""Where the batches of a sweep run: in-process, local processes, any Executor, or dask.
+"""Where batches of runs go: in-process, local processes, any Executor, or dask.
 
-All backends sit behind one small interface (`Evaluator.imap_unordered`), so the sweep loop
-cannot tell them apart and the same seed gives the same results on each.  Three things are
-done here so that a sweep never hangs a notebook:
+Sweeps, comparisons for the views (`okrsim.views.panels.build_panel`) and the explorer all
+sit behind one small interface (`Evaluator.imap_unordered`), so none of them can tell the
+backends apart and the same seed gives the same results on each: every run draws its random
+numbers from its own seed, never from a worker's state.
 
-- local process pools start workers with ``forkserver`` on Linux and ``spawn`` elsewhere
-  (both are safe with the threads that Jupyter, tqdm and dask start, unlike ``fork``) and
-  run only top-level functions of `okrsim`.  The fork server imports okrsim once, so every
-  pool after the first starts in milliseconds instead of a second or two per sweep;
-- at most a few batches per worker are in flight, so Ctrl-C (a notebook's "interrupt")
-  returns within about one batch, and memory does not grow with the size of the sweep;
-- pools this module starts are shut down and their workers terminated on any error or
-  interrupt, and each worker exits by itself if the process that started it dies (a killed
-  kernel or ``kill -9``), so no orphaned workers keep the machine busy.
+Local processes come from loky's reusable executor (the process pool that joblib uses):
+one pool per Python process, started once and shared by every sweep and explorer of a
+notebook, with crash detection (a killed worker is an error, not a hang), workers started
+by fork+exec (safe with the threads that Jupyter, tqdm and dask run) and functions pickled
+with cloudpickle.  Two things loky does not do are added here, because they were measured
+missing: a worker ignores Ctrl-C (the process that owns the pool decides what stops; in a
+terminal Ctrl-C reaches the whole process group) and exits by itself when the process that
+started it dies (``kill -9`` of a kernel leaves loky's workers waiting for their idle
+timeout otherwise).  At most a few batches per worker are in flight, so an interrupt
+returns within about one batch and memory does not grow with the size of the sweep.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import itertools
-import multiprocessing
 import os
 import signal
 import socket
@@ -32,12 +33,14 @@ from typing import Any
 
 from okrsim.core.errors import ParameterError
 
-__all__ = ["EXECUTORS", "Evaluator", "SweepTimeout", "default_workers", "open_evaluator", "start_method"]
+__all__ = ["EXECUTORS", "Evaluator", "SweepTimeout", "as_evaluator", "default_workers", "open_evaluator"]
 
 #: Named executors; anything else must be an Executor, a dask Client or a scheduler address.
 EXECUTORS: tuple[str, ...] = ("serial", "processes")
 #: Batches in flight per worker: enough to keep workers busy, few enough to stop quickly.
 IN_FLIGHT_PER_WORKER = 2
+#: Seconds an idle local worker waits for work before it exits (loky starts it again when needed).
+IDLE_SECONDS = 600
 
 
 class SweepTimeout(TimeoutError):
@@ -52,37 +55,9 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-#: Modules the fork server imports once (``__main__`` is multiprocessing's own default).
-PRELOAD: tuple[str, ...] = ("__main__", "okrsim.experiments.sweep_spec")
-
-
-def start_method() -> str:
-    """``forkserver`` on Linux, ``spawn`` elsewhere (macOS frameworks dislike forking)."""
-    if sys.platform.startswith("linux") and "forkserver" in multiprocessing.get_all_start_methods():
-        return "forkserver"
-    return "spawn"
-
-
-def _context() -> Any:
-    ctx = multiprocessing.get_context(start_method())
-    if ctx.get_start_method() == "forkserver":
-        # Process-wide setting of the fork server; it takes effect when the server starts.
-        ctx.set_forkserver_preload(list(PRELOAD))
-    return ctx
-
-
 def _worker_init(main_pid: int) -> None:
-    """Worker initializer: leave Ctrl-C to the main process, and exit when it is gone.
-
-    In a terminal Ctrl-C reaches every process of the foreground group; the main process
-    then stops the pool, so workers ignore it instead of each printing a traceback.  A
-    worker's parent is the main process (spawn) or the fork server, which exits with the
-    main process; either way a changed parent means the sweep is over.
-    """
+    """Worker initializer: leave Ctrl-C to the main process, and exit when it is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by `_process_pool` until now
-    parent = os.getppid()
 
     def watch() -> None:
         while True:
@@ -93,35 +68,25 @@ def _worker_init(main_pid: int) -> None:
                 os._exit(1)
             except PermissionError:  # pragma: no cover - a pid reused by another user
                 os._exit(1)
-            if os.getppid() != parent:
-                os._exit(1)
 
     threading.Thread(target=watch, name="okrsim-parent-watch", daemon=True).start()
 
 
-def _ready() -> int:
+def _local_pool(n: int) -> cf.Executor:
+    """The process-wide loky pool, resized to `n` workers if needed."""
+    from loky import get_reusable_executor
+
+    return get_reusable_executor(max_workers=n, timeout=IDLE_SECONDS, initializer=_worker_init,
+                                 initargs=(os.getpid(),))
+
+
+def _preload(modules: tuple[str, ...]) -> int:
+    """Import `modules` in a worker, so that the first real task does not pay for it."""
+    import importlib
+
+    for name in modules:
+        importlib.import_module(name)
     return os.getpid()
-
-
-def _process_pool(n: int) -> cf.ProcessPoolExecutor:
-    """A pool whose `n` workers are all started now, with Ctrl-C blocked while they start.
-
-    A spawned worker inherits the signal mask, so a Ctrl-C that arrives while it is still
-    importing okrsim waits until `_worker_init` has set it to be ignored, instead of killing
-    the worker with a traceback of its own.  Starting the workers at once (they start
-    lazily otherwise) also lets their start-up overlap with the sweep's own preparation.
-    """
-    pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=_context(), initializer=_worker_init,
-                                  initargs=(os.getpid(),))
-    mask = getattr(signal, "pthread_sigmask", None)
-    old = mask(signal.SIG_BLOCK, {signal.SIGINT}) if mask else None
-    try:
-        for _ in range(n):
-            pool.submit(_ready)
-    finally:
-        if mask:
-            mask(signal.SIG_SETMASK, old)
-    return pool
 
 
 def _is_dask_client(obj: Any) -> bool:
@@ -131,20 +96,30 @@ def _is_dask_client(obj: Any) -> bool:
 class Evaluator:
     """A backend that runs ``fn(task)`` for many tasks and yields results as they finish.
 
-    Use `open_evaluator` to create one, as a context manager.
+    Use `open_evaluator` to create one, as a context manager, or keep one open for the
+    life of an interactive view (the explorer does).
     """
 
     def __init__(self, kind: str, workers: int, executor: cf.Executor | None = None, *,
-                 owns_executor: bool = False, client: Any = None, owns_client: bool = False) -> None:
+                 client: Any = None, owns_client: bool = False) -> None:
         self.kind = kind
         self.workers = workers
         self._executor = executor
-        self._owns_executor = owns_executor
         self._client = client
         self._owns_client = owns_client
+        self._closed = False
 
     def __repr__(self) -> str:
         return f"Evaluator({self.kind!r}, workers={self.workers})"
+
+    def _pool(self) -> cf.Executor | None:
+        if self._closed:
+            raise ParameterError(f"{self!r} is closed; open a new one with open_evaluator()")
+        if self.kind == "processes":
+            # Fetched on every use: another evaluator may have killed the shared pool (an
+            # interrupted sweep), and loky then starts a fresh one.
+            self._executor = _local_pool(self.workers)
+        return self._executor
 
     def imap_unordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any], *, timeout: float | None = None) -> Iterator[Any]:
         """Yield ``fn(task)`` for every task, in completion order.
@@ -155,7 +130,8 @@ class Evaluator:
             Seconds to wait for the next batch to finish before raising `SweepTimeout`
             (parallel backends only: an in-process run cannot be interrupted safely).
         """
-        if self._executor is None:
+        executor = self._pool()
+        if executor is None:
             for task in tasks:
                 yield fn(task)
             return
@@ -163,17 +139,17 @@ class Evaluator:
         pending: set[cf.Future] = set()
         try:
             for task in itertools.islice(it, IN_FLIGHT_PER_WORKER * self.workers):
-                pending.add(self._executor.submit(fn, task))
+                pending.add(executor.submit(fn, task))
             while pending:
                 done, pending = cf.wait(pending, timeout=timeout, return_when=cf.FIRST_COMPLETED)
                 if not done:
                     raise SweepTimeout(f"no batch finished within {timeout:g} s on the {self.kind} executor; "
                                        "finished runs are saved: raise timeout= or check the workers, then run again")
                 for task in itertools.islice(it, len(done)):
-                    pending.add(self._executor.submit(fn, task))
+                    pending.add(executor.submit(fn, task))
                 for future in done:
                     yield future.result()
-        except BrokenProcessPool:
+        except BrokenProcessPool:  # loky's TerminatedWorkerError is one
             raise ChildProcessError("a worker process died (out of memory, or killed); finished runs are saved: "
                                     "run the sweep again to resume") from None
         finally:
@@ -181,19 +157,18 @@ class Evaluator:
                 future.cancel()
 
     def close(self, abort: bool = False) -> None:
-        """Release what this evaluator started; with `abort`, stop running work at once."""
-        ex, self._executor = self._executor, None
-        if ex is not None and self._owns_executor:
-            if abort:
-                processes = list((getattr(ex, "_processes", None) or {}).values())
-                ex.shutdown(wait=False, cancel_futures=True)
-                for p in processes:
-                    if p.is_alive():
-                        p.terminate()
-                for p in processes:
-                    p.join(timeout=5)
-            else:
-                ex.shutdown(wait=True)
+        """Release what this evaluator started; with `abort`, stop running work at once.
+
+        The shared local pool stays up after a normal close, so the next sweep starts at
+        once; an abort (an error, a timeout, Ctrl-C) kills its workers, because they may be
+        busy with work nobody waits for any more.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        if self.kind == "processes" and abort and self._executor is not None:
+            self._executor.shutdown(wait=False, kill_workers=True)  # type: ignore[call-arg]
+        self._executor = None
         client, self._client = self._client, None
         if client is not None and self._owns_client:
             client.close()
@@ -215,6 +190,8 @@ def _check_main_module() -> None:
     path = getattr(main, "__file__", None)
     if getattr(main, "__spec__", None) is not None or not path:
         return  # ``python -m``, notebooks, IPython, ``python -c``
+    import multiprocessing.process
+
     full = path if os.path.isabs(path) else os.path.join(getattr(multiprocessing.process, "ORIGINAL_DIR", None)
                                                           or os.getcwd(), path)
     if not os.path.exists(full):
@@ -224,15 +201,15 @@ def _check_main_module() -> None:
 
 
 def open_evaluator(executor: Any = "processes", workers: int | None = None, *, connect_timeout: float = 10.0,
-                   tasks: int | None = None) -> Evaluator:
+                   tasks: int | None = None, preload: tuple[str, ...] = ()) -> Evaluator:
     """An `Evaluator` for `executor`.
 
     Parameters
     ----------
     executor : str, Executor or dask Client
-        ``"processes"`` (default): a local process pool with `workers` processes (all cores
-        by default; one worker runs in-process).  ``"serial"``: in this process.  Any
-        `concurrent.futures.Executor`: used as given, never shut down here.  A
+        ``"processes"`` (default): the shared local process pool with `workers` processes
+        (all cores by default; one worker runs in-process).  ``"serial"``: in this process.
+        Any `concurrent.futures.Executor`: used as given, never shut down here.  A
         ``dask.distributed.Client``: its cluster.  A scheduler address such as
         ``"tcp://10.0.0.5:8786"``: connect, run, and disconnect.
     workers : int, optional
@@ -240,8 +217,11 @@ def open_evaluator(executor: Any = "processes", workers: int | None = None, *, c
     connect_timeout : float
         Seconds to wait for a dask scheduler before giving up with a clear error.
     tasks : int, optional
-        Number of tasks to come, if known: a local pool never starts more workers than
+        Number of tasks to come, if known: a local pool never uses more workers than
         tasks, and none at all for a single task (starting one costs about a second).
+    preload : tuple of str
+        Modules every local worker imports at once (in the background), so that the first
+        batch does not wait for imports; the explorer preloads its run code this way.
 
     Raises
     ------
@@ -259,7 +239,12 @@ def open_evaluator(executor: Any = "processes", workers: int | None = None, *, c
         if n <= 1:
             return Evaluator("serial", 1)
         _check_main_module()
-        return Evaluator("processes", n, _process_pool(n), owns_executor=True)
+        ev = Evaluator("processes", n)
+        pool = ev._pool()
+        assert pool is not None
+        for _ in range(n):  # start the workers now, so their start overlaps the caller's preparation
+            pool.submit(_preload, tuple(preload))
+        return ev
     if isinstance(executor, str) and ("://" in executor or ":" in executor):
         client = _connect(executor, connect_timeout)
         return Evaluator("dask", _dask_workers(client), client.get_executor(pure=False), client=client, owns_client=True)
@@ -270,6 +255,20 @@ def open_evaluator(executor: Any = "processes", workers: int | None = None, *, c
         return Evaluator(type(executor).__name__, int(n), executor)
     raise ParameterError(f"executor = {executor!r} must be 'processes', 'serial', a concurrent.futures.Executor, "
                          "a dask.distributed.Client or a scheduler address such as 'tcp://host:8786'")
+
+
+def as_evaluator(executor: Any, workers: int | None = None, *, tasks: int | None = None,
+                 preload: tuple[str, ...] = ()) -> tuple[Evaluator, bool]:
+    """`executor` as an `Evaluator`, and whether the caller opened it (and so must close it).
+
+    Lets functions take what `open_evaluator` takes, or an evaluator someone keeps open
+    (the explorer keeps one for its whole life).
+    """
+    if isinstance(executor, Evaluator):
+        return executor, False
+    if executor is None:
+        return Evaluator("serial", 1), True
+    return open_evaluator(executor, workers, tasks=tasks, preload=preload), True
 
 
 def _connect(address: str, timeout: float) -> Any:

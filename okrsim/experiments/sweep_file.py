@@ -3,8 +3,8 @@
 A file names the base scenario, the policies, the design and the replications; it is the
 record of an experiment that a paper's supplement can carry.  Example::
 
-    scenario: dynamic                 # preset, file (relative to this file) or mapping
-    policies: [annual, quarterly_okr] # presets, files or mappings like a policy file
+    scenario: dynamic                 # preset, file (relative to this file) or mapping: Scenario.coerce
+    policies: [annual, quarterly_okr] # presets, files or mappings like a policy file: Policy.coerce
     design:
       method: lhs                     # grid | lhs | sobol | morris | points
       n: 64                           # lhs points; sobol base size (a power of two)
@@ -28,6 +28,7 @@ from typing import Any
 from okrsim.core.errors import ParameterError
 from okrsim.core.fileio import read_mapping
 from okrsim.core.params import Policy, Scenario
+from okrsim.core.registry import show
 from okrsim.experiments.designs import Design, explicit_points, full_grid, latin_hypercube, morris_design, sobol_design
 
 __all__ = ["design_from_dict", "read_sweep_file"]
@@ -77,16 +78,6 @@ def design_from_dict(data: Mapping[str, Any] | None) -> Design | None:
     return morris_design(factors, data.get("trajectories", 10), levels=data.get("levels", 4), seed=data.get("seed", 0))
 
 
-def _resolve(kind: type, value: Any, base_dir: Path, what: str) -> Any:
-    if isinstance(value, Mapping):
-        return kind.from_dict(value)
-    if isinstance(value, str):
-        if Path(value).suffix.lower() in (".yaml", ".yml", ".json"):
-            return kind.load(base_dir / value)  # relative to the sweep file; absolute paths stay
-        return kind.preset(value)
-    raise ParameterError(f"{what} = {value!r} must be a preset name, a file or a mapping")
-
-
 def read_sweep_file(path: str | Path) -> dict[str, Any]:
     """Arguments for `okrsim.experiments.sweeps.sweep` from a YAML or JSON file.
 
@@ -100,14 +91,14 @@ def read_sweep_file(path: str | Path) -> dict[str, Any]:
     _unknown(str(path), set(data), _TOP)
     base_dir = path.parent
     policies = data.get("policies", ["annual", "quarterly_okr"])
-    if isinstance(policies, (str, Mapping)):
-        policies = [policies]
-    if not isinstance(policies, list):
-        raise ParameterError(f"policies = {policies!r} must be a list")
+    if not isinstance(policies, (str, list)):
+        raise ParameterError(f"policies = {show(policies)} in {str(path)!r} must be a list of preset names, files or "
+                             "mappings, baseline first")
     return {
         "design": design_from_dict(data.get("design")),
-        "scenario": _resolve(Scenario, data.get("scenario", "dynamic"), base_dir, "scenario"),
-        "policies": [_resolve(Policy, p, base_dir, "policy") for p in policies],
+        # file names are relative to the sweep file; absolute paths stay
+        "scenario": Scenario.coerce(data.get("scenario", "dynamic"), relative_to=base_dir),
+        "policies": list(Policy.coerce_many(policies, relative_to=base_dir)),
         "replications": data.get("replications", 10),
         "seed": data.get("seed", 0),
     }

@@ -18,7 +18,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -119,13 +118,6 @@ def run_batch(batch: Batch) -> pd.DataFrame:
     return out[["point", "replication", "policy", *batch.kpis]]
 
 
-def _load(kind: type, text: str) -> Any:
-    path = Path(text)
-    if path.suffix.lower() in (".yaml", ".yml", ".json"):
-        return kind.load(path)
-    return kind.preset(text)
-
-
 @dataclass(frozen=True, eq=False)
 class SweepSpec:
     """A validated sweep: build it with `SweepSpec.build`, which checks everything first.
@@ -151,9 +143,11 @@ class SweepSpec:
     kpis: tuple[str, ...]
 
     @classmethod
-    def build(cls, design: Design | None, scenario: Scenario | str, policies: Sequence[Policy | str] | Policy | str,
-              replications: int, seed: int) -> SweepSpec:
+    def build(cls, design: Design | None, scenario: Any, policies: Any, replications: int, seed: int) -> SweepSpec:
         """Validate every input, and every design point against the model, before any run.
+
+        `scenario` is anything `Scenario.coerce` takes, `policies` anything `Policy.coerce_many`
+        takes, so a sweep reads names, files and mappings exactly as `okrsim.compare` does.
 
         Raises
         ------
@@ -164,21 +158,8 @@ class SweepSpec:
         if not isinstance(design, Design):
             raise ParameterError(f"design must be an okrsim Design (full_grid, latin_hypercube, sobol_design, ...); "
                                  f"got {type(design).__name__}")
-        if isinstance(scenario, str):
-            scenario = _load(Scenario, scenario)
-        if not isinstance(scenario, Scenario):
-            raise ParameterError(f"scenario must be an okrsim.Scenario or a preset name; got {scenario!r}")
-        if isinstance(policies, (str, Policy)):
-            policies = [policies]
-        pols = tuple(_load(Policy, p) if isinstance(p, str) else p for p in policies)
-        for p in pols:
-            if not isinstance(p, Policy):
-                raise ParameterError(f"policies must be okrsim.Policy objects or preset names; got {p!r}")
-        names = [p.name for p in pols]
-        if not pols:
-            raise ParameterError("policies must name at least one policy")
-        if len(set(names)) != len(names):
-            raise ParameterError(f"policy names must be unique in a sweep; got {names}")
+        scenario = Scenario.coerce(scenario)
+        pols = Policy.coerce_many(policies)
         spec = cls(design, scenario, pols, whole_number("replications", replications, 1), seed_value("seed", seed),
                    tuple(k.name for k in KPIS))
         spec._check_factors()

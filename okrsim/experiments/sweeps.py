@@ -169,10 +169,12 @@ def sweep(
     design : Design, optional
         From `okrsim.experiments.designs` (`full_grid`, `latin_hypercube`, `sobol_design`, `morris_design`,
         `explicit_points`); None runs the scenario as it is (one point).
-    scenario : Scenario or str
-        Base world (preset name or YAML/JSON file); world factors override it per point.
-    policies : sequence of Policy or str
-        Compared at every point; the first is the baseline of paired analyses.  Lever factors
+    scenario : Scenario, str, path or mapping
+        Base world, anything `Scenario.coerce` takes (preset name, YAML/JSON file, mapping);
+        world factors override it per point.
+    policies : sequence
+        Policies, preset names, files or mappings (`Policy.coerce_many`), compared at every
+        point; the first is the baseline of paired analyses.  Lever factors
         ``policy.<lever>`` change every policy, ``<policy name>.<lever>`` only that one.
     replications : int
         Replications per point and policy.
@@ -224,7 +226,8 @@ def sweep(
         already = 0
     todo_estimate = spec.n_units - already
     n_tasks = math.ceil(todo_estimate / units_per_batch(todo_estimate, n_pol, workers or default_workers(), batch_runs))
-    with open_evaluator(executor, workers, connect_timeout=connect_timeout, tasks=n_tasks) as evaluator:
+    with open_evaluator(executor, workers, connect_timeout=connect_timeout, tasks=n_tasks,
+                        preload=("okrsim.experiments.sweep_spec",)) as evaluator:
         sink: ResultStore | MemorySink
         if out is not None:
             sink = ResultStore.open(out, spec, flush_rows=flush_rows, flush_seconds=flush_seconds)

@@ -219,10 +219,11 @@ def _axis(parameter: str, values: Sequence[Any] | None, bounds: Any, points: int
     return {parameter: bounds}
 
 
-def _two_policies(policies: Sequence[Policy | str]) -> list[Policy | str]:
-    if isinstance(policies, (str, Policy)) or len(policies) != 2:
-        raise ParameterError(f"policies = {policies!r} must be two policies: the base, then the target")
-    return list(policies)
+def _two_policies(policies: Sequence[Policy | str]) -> list[Policy]:
+    pols = Policy.coerce_many(policies)
+    if len(pols) != 2:
+        raise ParameterError(f"policies = {[p.name for p in pols]} must be two policies: the base, then the target")
+    return list(pols)
 
 
 def breakeven(

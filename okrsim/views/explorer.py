@@ -22,12 +22,8 @@ import asyncio
 import base64
 import hashlib
 import math
-import multiprocessing
-import os
 import time
-import weakref
 from collections.abc import Callable, Sequence
-from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +35,8 @@ import yaml
 from okrsim.core.errors import ParameterError
 from okrsim.core.params import POLICY_PRESETS, SCENARIO_PRESETS, Policy, Scenario
 from okrsim.core.registry import EFFECTS, POLICY_SECTION, REGISTRY, ParamSpec
+from okrsim.core.values import parse_text
+from okrsim.experiments.executors import Evaluator, default_workers, open_evaluator
 from okrsim.views.charts import CHARTS, panel_charts
 from okrsim.views.panels import STORIES, Panel, RunCache, Settings, build_panel
 from okrsim.views.report import FORMATS, TABLE_CSS, comparison_report, kpi_table_html, save_chart
@@ -159,22 +157,8 @@ def _format(spec: ParamSpec, value: Any) -> str:
 
 
 def _parse(spec: ParamSpec, text: str) -> Any:
-    """Typed text to a value of the right kind; `ParamSpec.validate` does the range check."""
-    text = text.strip()
-    if spec.kind == "shocks":
-        try:
-            return yaml.safe_load(text) if text else []
-        except yaml.YAMLError:
-            raise spec.error(text, f"is not readable; type {spec.describe_range()}") from None
-    try:
-        return float(text.replace(",", "")) if spec.kind == "float" else _int(text)
-    except ValueError:
-        raise spec.error(text, f"is not a number; valid is {spec.describe_range()}") from None
-
-
-def _int(text: str) -> int | float:
-    x = float(text.replace(",", ""))
-    return int(x) if x.is_integer() else x
+    """Typed text to a value (YAML 1.2, as ``--set`` and files); `ParamSpec.validate` does the range check."""
+    return parse_text(spec, text)
 
 
 def _step(spec: ParamSpec) -> float:
@@ -320,18 +304,8 @@ class ParamControl:
 
 
 def _default_workers() -> int:
-    return 2 if (os.cpu_count() or 1) >= 2 else 1
-
-
-def _warm() -> int:
-    return os.getpid()
-
-
-def _worker_init() -> None:
-    """Workers ignore Ctrl-C and kernel interrupts: the explorer's process decides what stops."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """Two workers where there are two cores: a live demo must leave the kernel and browser room."""
+    return min(2, default_workers())
 
 
 class Explorer:
@@ -375,7 +349,7 @@ class Explorer:
         self.export_dir = Path(export_dir)
         self.cache = RunCache()
         self.workers = _default_workers() if workers == "auto" else int(workers)
-        self._executor: Executor | None = None
+        self._evaluator: Evaluator | None = None
         self._handle: asyncio.TimerHandle | None = None
         self._applying = False
         self._stale: set[str] = set()
@@ -489,25 +463,19 @@ class Explorer:
         return base if base in SCENARIO_PRESETS else "dynamic"
 
     def _start_pool(self) -> None:
-        if self.workers < 2 or self._executor is not None:
+        """Open the evaluator that sweeps use too: the kernel's shared local process pool."""
+        if self.workers < 2 or self._evaluator is not None:
             return
         try:
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["okrsim.views.panels"])
-            pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_worker_init)
-            for _ in range(self.workers):
-                pool.submit(_warm)
-        except (OSError, ValueError):  # pragma: no cover - platforms without forkserver
+            self._evaluator = open_evaluator("processes", self.workers, preload=("okrsim.views.panels",))
+        except (OSError, ParameterError):  # pragma: no cover - a platform that cannot start processes
             self.workers = 1
-            return
-        self._executor = pool
-        weakref.finalize(self, pool.shutdown, wait=False, cancel_futures=True)
 
     def close(self) -> None:
-        """Stop the worker processes and close the widgets."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        """Release the worker processes (the shared pool stays for others) and close the widgets."""
+        if self._evaluator is not None:
+            self._evaluator.close()
+            self._evaluator = None
         self.widget.close()
 
     # ------------------------------------------------------------------- display
@@ -686,12 +654,14 @@ class Explorer:
             self._show_error(f"Refused: {exc}")
             return False
         try:
-            panel = build_panel(settings, executor=self._executor, cache=self.cache, workers=self.workers)
+            panel = build_panel(settings, executor=self._evaluator, cache=self.cache)
         except ParameterError as exc:
             self._show_error(f"Refused: {exc}")
             return False
-        except BrokenExecutor:  # a worker died: carry on in the kernel rather than end the session
-            self._executor = None
+        except ChildProcessError:  # a worker died: carry on in the kernel rather than end the session
+            if self._evaluator is not None:
+                self._evaluator.close(abort=True)
+            self._evaluator = None
             self.workers = 1
             panel = build_panel(settings, cache=self.cache)
         self.panel = panel

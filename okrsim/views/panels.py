@@ -15,7 +15,6 @@ import math
 import time
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +25,7 @@ from okrsim.core.errors import ParameterError
 from okrsim.core.params import Policy, Scenario
 from okrsim.core.streams import as_seed_sequence, replication_seed
 from okrsim.experiments.comparison import Comparison, summarise
+from okrsim.experiments.executors import as_evaluator
 from okrsim.model.kpis import KPIS
 from okrsim.model.simulation import check_compatible, simulate
 
@@ -52,7 +52,9 @@ class Settings:
     """Everything that determines a panel: world, policies, replications, seed.
 
     Exported next to every picture as YAML, so that any chart can be reproduced exactly
-    (``Settings.load(path).panel()`` or ``okrsim report --params path``).
+    (``Settings.load(path).panel()`` or ``okrsim report --params path``).  `scenario` and
+    `policies` take whatever `Scenario.coerce` and `Policy.coerce_many` take (names, files,
+    mappings), like every other entry point.
     """
 
     scenario: Scenario = field(default_factory=Scenario)
@@ -62,15 +64,9 @@ class Settings:
     example_replication: int = 0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.scenario, Scenario):
-            raise ParameterError(f"scenario must be an okrsim.Scenario; got {type(self.scenario).__name__}")
-        policies = tuple(Policy.preset(p) if isinstance(p, str) else p for p in self.policies)
+        object.__setattr__(self, "scenario", Scenario.coerce(self.scenario))
+        policies = Policy.coerce_many(self.policies)
         object.__setattr__(self, "policies", policies)
-        if not policies:
-            raise ParameterError("policies must name at least one policy")
-        names = [p.name for p in policies]
-        if len(set(names)) != len(names):
-            raise ParameterError(f"policy names must be unique to be compared; got {names}")
         for p in policies:
             check_compatible(self.scenario, p)
         reps = self.replications
@@ -99,19 +95,25 @@ class Settings:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Settings:
-        """Inverse of `to_dict`; refuses unknown keys so that a typo is not silently ignored."""
+    def from_dict(cls, data: Mapping[str, Any], *, relative_to: Any = None) -> Settings:
+        """Inverse of `to_dict`; refuses unknown keys so that a typo is not silently ignored.
+
+        File names of the scenario and policies are read relative to `relative_to` (the
+        settings file's directory when read by `load`).
+        """
+        if not isinstance(data, Mapping):
+            raise ParameterError(f"settings must be a mapping; got {type(data).__name__}")
         known = {"okrsim_version", "scenario", "policies", "replications", "seed", "example_replication"}
         unknown = set(data) - known
         if unknown:
-            raise ParameterError(f"unknown keys {sorted(unknown)} in settings; valid keys are {sorted(known)}")
+            raise ParameterError(f"unknown keys {sorted(unknown, key=str)} in settings; valid keys are {sorted(known)}")
         scenario = data.get("scenario", {})
         policies = data.get("policies", ["annual", "quarterly_okr"])
         if not isinstance(policies, list):
             raise ParameterError(f"settings policies must be a list; got {policies!r}")
         return cls(
-            scenario=Scenario.preset(scenario) if isinstance(scenario, str) else Scenario.from_dict(scenario),
-            policies=tuple(Policy.preset(p) if isinstance(p, str) else Policy.from_dict(p) for p in policies),
+            scenario=Scenario.coerce(scenario, relative_to=relative_to),
+            policies=Policy.coerce_many(policies, relative_to=relative_to, what="settings policies"),
             replications=data.get("replications", 30),
             seed=data.get("seed", 0),
             example_replication=data.get("example_replication", 0),
@@ -119,11 +121,11 @@ class Settings:
 
     def to_yaml(self) -> str:
         """YAML text, with a comment that says how to reproduce."""
-        import yaml
+        from okrsim.core.values import dump_yaml
 
         head = ("# okrsim settings: reproduce with `okrsim report --params THIS_FILE` or\n"
                 "# okrsim.views.panels.Settings.load(THIS_FILE).panel() in Python.\n")
-        return head + yaml.safe_dump(self.to_dict(), sort_keys=False)
+        return head + dump_yaml(self.to_dict())
 
     def save(self, path: Any) -> Any:
         """Write YAML atomically."""
@@ -133,23 +135,14 @@ class Settings:
 
     @classmethod
     def load(cls, path: Any) -> Settings:
-        """Read a YAML file written by `save` (or an explorer export)."""
+        """Read a YAML file written by `save` (or an explorer export), as every input file is read."""
         from pathlib import Path
 
-        import yaml
+        from okrsim.core.fileio import read_mapping
 
-        p = Path(path)
-        if not p.is_file():
-            raise ParameterError(f"settings file {str(p)!r} does not exist")
-        try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise ParameterError(f"cannot parse {str(p)!r}: {exc}") from None
-        if not isinstance(data, Mapping):
-            raise ParameterError(f"{str(p)!r} must hold a mapping of settings")
-        return cls.from_dict(data)
+        return cls.from_dict(read_mapping(path, "settings"), relative_to=Path(path).parent)
 
-    def panel(self, executor: Executor | None = None, cache: RunCache | None = None) -> Panel:
+    def panel(self, executor: Any = None, cache: RunCache | None = None) -> Panel:
         """Run the replications and gather the frames (see `build_panel`)."""
         return build_panel(self, executor=executor, cache=cache)
 
@@ -296,9 +289,13 @@ def _key(settings: Settings, policy: Policy, r: int) -> Hashable:
     return (settings.scenario, policy, settings.seed, r, r == settings.example_replication)
 
 
-def collect_digests(settings: Settings, executor: Executor | None = None, cache: RunCache | None = None,
-                    workers: int = 1) -> list[Digest]:
-    """Digests of every (policy, replication) of `settings`, from `cache` where possible."""
+def collect_digests(settings: Settings, executor: Any = None, cache: RunCache | None = None,
+                    workers: int | None = None) -> list[Digest]:
+    """Digests of every (policy, replication) of `settings`, from `cache` where possible.
+
+    `executor` is anything `okrsim.experiments.executors.open_evaluator` takes, or an open
+    `Evaluator`; None runs in this process.  Results do not depend on it.
+    """
     missing: dict[int, list[Policy]] = {}
     found: dict[tuple[str, int], Digest] = {}
     for r in range(settings.replications):
@@ -309,16 +306,24 @@ def collect_digests(settings: Settings, executor: Executor | None = None, cache:
             else:
                 missing.setdefault(r, []).append(p)
     items = [(r, tuple(ps)) for r, ps in missing.items()]
-    n_jobs = max(1, min(workers if executor is not None else 1, len(items)))
-    jobs = [(settings.scenario, settings.seed, tuple(items[i::n_jobs]), settings.example_replication)
-            for i in range(n_jobs)] if items else []
-    results = executor.map(digest_batch, jobs) if executor is not None and jobs else map(digest_batch, jobs)
     by_name = {p.name: p for p in settings.policies}
-    for batch in results:
-        for d in batch:
-            found[(d.policy, d.replication)] = d
-            if cache is not None:
-                cache.put(_key(settings, by_name[d.policy], d.replication), d)
+    if items:
+        evaluator, owned = as_evaluator(executor, workers, tasks=len(items), preload=(__name__,))
+        try:
+            n_jobs = max(1, min(evaluator.workers, len(items)))
+            jobs = [(settings.scenario, settings.seed, tuple(items[i::n_jobs]), settings.example_replication)
+                    for i in range(n_jobs)]
+            for batch in evaluator.imap_unordered(digest_batch, jobs):
+                for d in batch:
+                    found[(d.policy, d.replication)] = d
+                    if cache is not None:
+                        cache.put(_key(settings, by_name[d.policy], d.replication), d)
+        except BaseException:
+            if owned:
+                evaluator.close(abort=True)
+            raise
+        if owned:
+            evaluator.close()
     return [found[(p.name, r)] for p in settings.policies for r in range(settings.replications)]
 
 
@@ -371,8 +376,8 @@ class Panel:
         return Comparison(s.scenario, s.policies, s.seed, s.replications, self.runs, self.summary, self.paired)
 
 
-def build_panel(settings: Settings | Comparison, executor: Executor | None = None, cache: RunCache | None = None,
-                workers: int = 1) -> Panel:
+def build_panel(settings: Settings | Comparison, executor: Any = None, cache: RunCache | None = None,
+                workers: int | None = None) -> Panel:
     """Run (or fetch from `cache`) every paired replication and gather the panel's frames.
 
     Parameters
@@ -380,12 +385,14 @@ def build_panel(settings: Settings | Comparison, executor: Executor | None = Non
     settings : Settings or Comparison
         What to run.  A `Comparison` is re-run with its own scenario, policies, replications
         and seed; common random numbers make the KPIs identical to the comparison's.
-    executor : concurrent.futures.Executor, optional
-        Runs batches of replications in parallel (a process pool gives about x1.9 on 2 cores).
+    executor : str, Executor, dask Client or Evaluator, optional
+        Where the batches of replications run: ``"processes"`` (a local pool gives about
+        x1.9 on 2 cores), ``"serial"``, anything `okrsim.experiments.executors.open_evaluator`
+        takes, or an open `Evaluator` (the explorer keeps one).  None runs in this process.
     cache : RunCache, optional
         Reuses digests of runs already done with the same scenario, policy and seed.
-    workers : int
-        Batches per policy when an executor is given.
+    workers : int, optional
+        Local worker processes (default: all cores); results do not depend on it.
     """
     if isinstance(settings, Comparison):
         c = settings

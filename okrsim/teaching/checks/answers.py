@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import math
 import numbers
+import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -59,7 +60,10 @@ def number(value: Any, what: str, low: float | None = None, high: float | None =
         raise AnswerError("type", f"{what} must be one number{unit_text}; got {type(value).__name__} {_short(value)}.",
                           "If you computed a table or a series, pick the one cell the task asks for "
                           "(e.g. with .loc[...]) and wrap it in float(...).")
-    x = float(value)
+    try:
+        x = float(value)
+    except OverflowError:  # an integer too large for a float: out of any range
+        x = math.copysign(math.inf, value)
     if not math.isfinite(x):
         raise AnswerError("type", f"{what} must be a finite number{unit_text}; got {x}.",
                           "NaN usually means a KPI was undefined in every replication (for example an "
@@ -131,8 +135,12 @@ def levers(value: Any, what: str, base: Policy, allowed: Iterable[str] | None = 
         Cost parameters and world parameters are always refused, with the reason.
     """
     refuse = dict(refuse or {})
-    if isinstance(value, str) and value in POLICY_PRESETS:
-        value = Policy.preset(value)
+    if isinstance(value, (str, os.PathLike)):  # a preset name or a policy file, read as everywhere else
+        try:
+            value = Policy.coerce(value)
+        except ParameterError as exc:
+            raise AnswerError("unknown_name", f"{what}: {exc}.",
+                              f"Use a preset name ({_list(POLICY_PRESETS)}) or a dict of lever changes.") from None
     if isinstance(value, Policy):  # its levers count; the task's prices replace its costs
         costs = {p.name for p in specs(POLICY_SECTION) if p.role == "cost"}
         changes = {k: v for k, v in value.to_dict().items()
