@@ -153,10 +153,9 @@ def test_charts_render_offline(notebook):
     assert "notebook_setup()" in code[0], f"{name}: the first code cell must call okrsim.notebook_setup()"
 
 
-def test_effect_notebooks_have_a_focused_explorer_whose_output_is_not_compared(notebook):
-    name, nb = notebook
-    if name not in EFFECT_NOTEBOOKS:
-        pytest.skip("not an effect notebook")
+@pytest.mark.parametrize("name", sorted(EFFECT_NOTEBOOKS))
+def test_effect_notebooks_have_a_focused_explorer_whose_output_is_not_compared(name):
+    nb = load(NOTEBOOK_DIR / f"{name}.ipynb")
     cells = [c for c in nb["cells"] if c["cell_type"] == "code" and "Explorer(" in source(c)]
     assert cells, f"{name} needs an interactive explorer"
     cell = cells[0]

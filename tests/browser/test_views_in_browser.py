@@ -8,6 +8,7 @@ Screenshots land in ``test-artifacts/``.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ pytestmark = pytest.mark.browser
 CHART = ".okrsim-chart-value svg.marks"
 TABLE = ".okrsim-kpi-table"
 SHIFT = ".okrsim-param-market-shift-rate"
+KERNEL_IDLE = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
 
 
 def _chart_text(page) -> str:
@@ -31,38 +33,46 @@ def _press_right(page, times: int = 5) -> None:
         handle.press("ArrowRight")
 
 
-def _accept_kernel_dialog(page) -> None:
+def _accept_kernel_dialog(waits) -> None:
     """Lab may ask which kernel to use for a notebook it has not seen: keep the suggested one."""
     try:
-        page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept").click(timeout=5_000)
+        waits.page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept").click(timeout=5_000)
     except Exception:  # no dialog is the normal case
         return
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    waits.selector(KERNEL_IDLE, "the kernel to be idle after the kernel dialog")
 
 
-def test_jupyterlab_runs_the_explorer_and_follows_a_slider(lab, page_and_log, screenshot):
+def _table_changed(waits, before: str) -> None:
+    waits.function("before => document.querySelector('.okrsim-kpi-table').innerHTML !== before",
+                   "the KPI table to follow the slider", arg=before)
+
+
+def test_jupyterlab_runs_the_explorer_and_follows_a_slider(lab, page_and_log, screenshot, waits):
     page, log = page_and_log
-    page.goto(f"{lab.url}/lab/tree/explorer.ipynb?reset", wait_until="domcontentloaded")
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
-    _accept_kernel_dialog(page)
+
+    def load(deadline) -> None:
+        page.goto(f"{lab.url}/lab/tree/explorer.ipynb?reset", wait_until="domcontentloaded",
+                  timeout=max(1.0, deadline.left_ms()))
+        waits.selector(KERNEL_IDLE, "the kernel of explorer.ipynb to be idle", deadline)
+
+    waits.load(load, "JupyterLab with explorer.ipynb")
+    _accept_kernel_dialog(waits)
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
-    page.wait_for_function(
-        """() => { const p = [...document.querySelectorAll('.jp-Cell.jp-CodeCell .jp-InputArea-prompt')];
-                   return p.length >= 3 && p.every(e => /\\[\\d+\\]/.test(e.textContent)); }""", timeout=120_000)
-    page.wait_for_selector(CHART, timeout=60_000)
-    page.wait_for_selector(f"{TABLE} table", timeout=30_000)
+    waits.function("""() => { const p = [...document.querySelectorAll('.jp-Cell.jp-CodeCell .jp-InputArea-prompt')];
+                              return p.length >= 3 && p.every(e => /\\[\\d+\\]/.test(e.textContent)); }""",
+                   "every cell of explorer.ipynb to run")
+    waits.selector(CHART, "the explorer's value chart")
+    waits.selector(f"{TABLE} table", "the explorer's KPI table")
     assert page.locator(".okrsim-explorer .widget-slider").count() > 20
     screenshot(page, "lab-explorer-initial")
 
     chart_before = _chart_text(page)
     table_before = page.locator(TABLE).first.inner_html()
     _press_right(page, 5)
-    page.wait_for_function(
-        "before => document.querySelector('.okrsim-kpi-table').innerHTML !== before", arg=table_before, timeout=60_000)
-    page.wait_for_function(
-        "before => document.querySelector('.okrsim-chart-value svg.marks').innerHTML !== before",
-        arg=chart_before, timeout=60_000)
+    _table_changed(waits, table_before)
+    waits.function("before => document.querySelector('.okrsim-chart-value svg.marks').innerHTML !== before",
+                   "the value chart to follow the slider", arg=chart_before)
     status = page.locator(".okrsim-status").first.inner_text()
     assert "dynamic_custom" in status
     screenshot(page, "lab-explorer-after-slider")
@@ -73,7 +83,7 @@ def test_jupyterlab_runs_the_explorer_and_follows_a_slider(lab, page_and_log, sc
     box.fill("99")
     box.press("Enter")
     error = page.locator(".okrsim-error").first
-    error.wait_for(state="visible", timeout=30_000)
+    waits.until(lambda ms: error.wait_for(state="visible", timeout=ms), "the refusal message")
     text = error.inner_text()
     assert "market.shift_rate = 99.0" in text and "[0, 12]" in text
     assert page.locator(TABLE).first.inner_html() == table_now
@@ -81,23 +91,58 @@ def test_jupyterlab_runs_the_explorer_and_follows_a_slider(lab, page_and_log, sc
     assert log.errors == []
 
 
-def test_voila_dashboard_renders_without_code_and_responds(voila, page_and_log, screenshot):
+def test_voila_dashboard_renders_without_code_and_responds(voila, page_and_log, screenshot, waits):
     page, log = page_and_log
-    page.goto(voila.url + "/", wait_until="domcontentloaded", timeout=120_000)
-    page.wait_for_selector(CHART, timeout=120_000)
-    page.wait_for_selector(f"{TABLE} table", timeout=60_000)
+
+    def load(deadline) -> None:
+        # Voila runs the notebook while it serves the page: "ready" is the first chart drawn.
+        page.goto(voila.url + "/", wait_until="domcontentloaded", timeout=max(1.0, deadline.left_ms()))
+        waits.selector(CHART, "the dashboard's value chart", deadline)
+
+    waits.load(load, "the Voila dashboard")
+    waits.selector(f"{TABLE} table", "the dashboard's KPI table")
     body = page.locator("body").inner_text()
     assert "Explorer()" not in body and "notebook_setup" not in body, "code must be hidden"
     screenshot(page, "voila-dashboard-initial")
     table_before = page.locator(TABLE).first.inner_html()
     _press_right(page, 3)
-    page.wait_for_function(
-        "before => document.querySelector('.okrsim-kpi-table').innerHTML !== before", arg=table_before, timeout=60_000)
+    _table_changed(waits, table_before)
     screenshot(page, "voila-dashboard-after-slider")
     assert log.errors == []
 
 
-def test_html_report_renders_offline(browser, tmp_path, screenshot):
+def test_make_lab_runs_as_root_without_news_or_update_popups(make_lab, page_and_log, screenshot, waits):
+    """`make lab` as people run it (as root on training VMs): Lab opens a notebook and shows no toast.
+
+    JupyterLab asks "Would you like to get notified about official Jupyter news?" whenever its
+    ``fetchNews`` setting is unset, even with ``--LabApp.news_url=None``; the Makefile's
+    settings override sets it.
+    """
+    page, log = page_and_log
+
+    def load(deadline) -> None:
+        page.goto(f"{make_lab.url}/lab/tree/00_start_here.ipynb?reset", wait_until="domcontentloaded",
+                  timeout=max(1.0, deadline.left_ms()))
+        waits.selector(KERNEL_IDLE, "the kernel of 00_start_here.ipynb to be idle", deadline)
+
+    waits.load(load, "make lab")
+    _accept_kernel_dialog(waits)
+    page.wait_for_timeout(3_000)  # the news question is raised right after Lab restores; give it time to show
+    screenshot(page, "make-lab-no-popups")
+    assert page.locator(".Toastify__toast").all_inner_texts() == []
+    # the overrides become the schema's defaults, which the frontend composes with the (empty) user settings
+    defaults = page.evaluate("""async () => {
+        const r = await (await fetch('/lab/api/settings/@jupyterlab/apputils-extension:notification')).json();
+        const p = r.schema.properties;
+        return {fetchNews: p.fetchNews.default, checkForUpdates: p.checkForUpdates.default, user: r.settings}; }""")
+    assert defaults == {"fetchNews": "false", "checkForUpdates": False, "user": {}}, defaults
+    assert page.evaluate("async () => (await (await fetch('/lab/api/news')).json()).news") == []
+    if os.geteuid() == 0:
+        assert "--allow-root" in make_lab.proc.args, "as root, Lab starts only with --allow-root"
+    assert log.errors == []
+
+
+def test_html_report_renders_offline(browser, tmp_path, screenshot, budget_seconds):
     from okrsim.views.charts import CHARTS
     from okrsim.views.panels import Settings, build_panel
     from okrsim.views.report import comparison_report
@@ -111,8 +156,9 @@ def test_html_report_renders_offline(browser, tmp_path, screenshot):
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(Path(path).as_uri())
-    page.wait_for_function(
-        f"() => document.querySelectorAll('.okrsim-chart svg.marks').length === {len(CHARTS)}", timeout=60_000)
+    page.wait_for_function(  # a local file: no server or kernel, only the budget for a loaded machine
+        f"() => document.querySelectorAll('.okrsim-chart svg.marks').length === {len(CHARTS)}",
+        timeout=budget_seconds * 1000)
     assert page.locator("table.okrsim-kpis").count() == 1
     screenshot(page, "report-offline")
     context.close()
