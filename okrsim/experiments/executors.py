@@ -56,8 +56,15 @@ def default_workers() -> int:
 
 
 def _worker_init(main_pid: int) -> None:
-    """Worker initializer: leave Ctrl-C to the main process, and exit when it is gone."""
+    """Worker initializer: leave Ctrl-C to the main process, and exit when it is gone.
+
+    A worker starts with Ctrl-C blocked (see `_submit`), so one that arrives while it is
+    still importing waits here and is then ignored, instead of killing the worker with a
+    traceback of its own.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
     def watch() -> None:
         while True:
@@ -78,6 +85,24 @@ def _local_pool(n: int) -> cf.Executor:
 
     return get_reusable_executor(max_workers=n, timeout=IDLE_SECONDS, initializer=_worker_init,
                                  initargs=(os.getpid(),))
+
+
+def _submit(executor: cf.Executor, fn: Callable[..., Any], *args: Any) -> cf.Future:
+    """``executor.submit`` with Ctrl-C blocked in this thread meanwhile.
+
+    loky starts workers (fork+exec) inside ``submit``, or in its manager thread, which is
+    created by the first ``submit`` and inherits this thread's signal mask; a started
+    process keeps the mask.  So every worker begins life with Ctrl-C blocked until
+    `_worker_init` has told it to ignore Ctrl-C.
+    """
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None or threading.current_thread() is not threading.main_thread():  # pragma: no cover
+        return executor.submit(fn, *args)
+    old = mask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        return executor.submit(fn, *args)
+    finally:
+        mask(signal.SIG_SETMASK, old)
 
 
 def _preload(modules: tuple[str, ...]) -> int:
@@ -139,14 +164,14 @@ class Evaluator:
         pending: set[cf.Future] = set()
         try:
             for task in itertools.islice(it, IN_FLIGHT_PER_WORKER * self.workers):
-                pending.add(executor.submit(fn, task))
+                pending.add(_submit(executor, fn, task))
             while pending:
                 done, pending = cf.wait(pending, timeout=timeout, return_when=cf.FIRST_COMPLETED)
                 if not done:
                     raise SweepTimeout(f"no batch finished within {timeout:g} s on the {self.kind} executor; "
                                        "finished runs are saved: raise timeout= or check the workers, then run again")
                 for task in itertools.islice(it, len(done)):
-                    pending.add(executor.submit(fn, task))
+                    pending.add(_submit(executor, fn, task))
                 for future in done:
                     yield future.result()
         except BrokenProcessPool:  # loky's TerminatedWorkerError is one
@@ -243,7 +268,7 @@ def open_evaluator(executor: Any = "processes", workers: int | None = None, *, c
         pool = ev._pool()
         assert pool is not None
         for _ in range(n):  # start the workers now, so their start overlaps the caller's preparation
-            pool.submit(_preload, tuple(preload))
+            _submit(pool, _preload, tuple(preload))
         return ev
     if isinstance(executor, str) and ("://" in executor or ":" in executor):
         client = _connect(executor, connect_timeout)

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import altair as alt
 import ipywidgets as W
 import yaml
 
@@ -37,6 +36,7 @@ from okrsim.core.params import POLICY_PRESETS, SCENARIO_PRESETS, Policy, Scenari
 from okrsim.core.registry import EFFECTS, POLICY_SECTION, REGISTRY, ParamSpec
 from okrsim.core.values import parse_text
 from okrsim.experiments.executors import Evaluator, default_workers, open_evaluator
+from okrsim.views.chart_widget import SharedJupyterChart
 from okrsim.views.charts import CHARTS, panel_charts
 from okrsim.views.panels import STORIES, Panel, RunCache, Settings, build_panel
 from okrsim.views.report import FORMATS, TABLE_CSS, comparison_report, kpi_table_html, save_chart
@@ -361,7 +361,6 @@ class Explorer:
         self.focus = resolve_focus(focus, charts)
         self.chart_names = self.focus.charts if self.focus is not None else tuple(CHARTS)
 
-        alt.JupyterChart.enable_offline()
         self._build_widgets(start)
         self._apply_settings(start)
         self.update()
@@ -440,7 +439,7 @@ class Explorer:
         self.control_tabs = W.Tab(children=[t[1] for t in tabs], titles=[t[0] for t in tabs],
                                   layout=W.Layout(width="540px"))
 
-        self.chart_widgets: dict[str, alt.JupyterChart] = {}
+        self.chart_widgets: dict[str, SharedJupyterChart] = {}
         self.chart_tabs = W.Tab(layout=W.Layout(width="auto", min_width="640px"))
         self.chart_tabs.observe(lambda ch: self._redraw_visible(), "selected_index")
         self.table = W.HTML()
@@ -683,7 +682,7 @@ class Explorer:
         if not self.chart_widgets:
             charts = panel_charts(self.panel, self.chart_names)
             for n, c in charts.items():
-                w = alt.JupyterChart(c, embed_options={"renderer": "svg", "actions": False})
+                w = SharedJupyterChart(c, embed_options={"renderer": "svg", "actions": False})
                 w.add_class(f"okrsim-chart-{n}")
                 self.chart_widgets[n] = w
             self.chart_tabs.children = list(self.chart_widgets.values())

@@ -2,9 +2,11 @@
 
 Altair's default renderer loads vega from a CDN, so behind a corporate proxy or in a
 training room without internet a chart shows only an error.  `notebook_setup` switches to
-renderers that bring everything with them: the ``jupyter`` renderer in offline mode (an
-anywidget whose JavaScript is bundled by vl-convert; interactive, works in JupyterLab and
-Voila) or the static ``svg`` / ``png`` renderers (vl-convert; for nbconvert and PDFs).
+renderers that bring everything with them: ``jupyter``, interactive charts through
+`okrsim.views.chart_widget.SharedJupyterChart` (altair's JupyterChart, with the vega
+libraries bundled by vl-convert and sent once per kernel instead of once per chart; works in
+JupyterLab and Voila), or the static ``svg`` / ``png`` renderers (vl-convert; for nbconvert
+and PDFs).
 """
 
 from __future__ import annotations
@@ -26,8 +28,11 @@ def notebook_setup(renderer: str = "jupyter", theme: bool = True) -> str:
     Parameters
     ----------
     renderer : {"jupyter", "svg", "png"}
-        ``jupyter`` (default) renders interactive charts through an anywidget with the vega
-        libraries inlined; ``svg`` and ``png`` render static pictures in the kernel with
+        ``jupyter`` (default) renders interactive charts through okrsim's
+        `~okrsim.views.chart_widget.SharedJupyterChart` (the altair renderer ``"okrsim"``): the
+        vega libraries travel once per kernel, so no chart can miss anywidget's 2 s
+        initialisation deadline as altair's own offline ``jupyter`` renderer can with several
+        charts on a page; ``svg`` and ``png`` render static pictures in the kernel with
         vl-convert.  The ``mimetype`` and ``html`` renderers are refused: the first emits
         Vega-Lite v6, which JupyterLab 4 cannot draw, the second needs a CDN (or, inlined,
         draws only the first chart of a page).
@@ -42,8 +47,9 @@ def notebook_setup(renderer: str = "jupyter", theme: bool = True) -> str:
     if renderer not in RENDERERS:
         raise ParameterError(f"renderer = {renderer!r} does not work offline; valid renderers are {', '.join(RENDERERS)}")
     if renderer == "jupyter":
-        alt.renderers.enable("jupyter", offline=True)
-        alt.JupyterChart.enable_offline()
+        from okrsim.views.chart_widget import RENDERER
+
+        alt.renderers.enable(RENDERER)
     else:
         alt.renderers.enable(renderer)
     if theme:

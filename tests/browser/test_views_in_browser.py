@@ -9,9 +9,12 @@ Screenshots land in ``test-artifacts/``.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
+
+from okrsim.views.explorer import TAB_LABELS
 
 pytestmark = pytest.mark.browser
 
@@ -40,6 +43,11 @@ def _accept_kernel_dialog(waits) -> None:
     except Exception:  # no dialog is the normal case
         return
     waits.selector(KERNEL_IDLE, "the kernel to be idle after the kernel dialog")
+
+
+def _show_tab(page, label: str) -> None:
+    """Click the chart tab called `label` (the explorer draws a tab's chart when it is shown)."""
+    page.locator(".okrsim-explorer .lm-TabBar-tab", has_text=re.compile(f"^{re.escape(label)}$")).first.click()
 
 
 def _table_changed(waits, before: str) -> None:
@@ -104,9 +112,22 @@ def test_voila_dashboard_renders_without_code_and_responds(voila, page_and_log, 
     body = page.locator("body").inner_text()
     assert "Explorer()" not in body and "notebook_setup" not in body, "code must be hidden"
     screenshot(page, "voila-dashboard-initial")
+    # Every chart, not only the visible one, must follow a slider: a chart widget that failed
+    # to initialise in the page ignores later updates from the kernel and stays frozen.
+    before = {}
+    for name, label in TAB_LABELS.items():
+        _show_tab(page, label)
+        waits.selector(f".okrsim-chart-{name} svg.marks", f"the {label} chart")
+        before[name] = page.locator(f".okrsim-chart-{name} svg.marks").first.inner_html()
+    _show_tab(page, TAB_LABELS["value"])
     table_before = page.locator(TABLE).first.inner_html()
     _press_right(page, 3)
     _table_changed(waits, table_before)
+    for name, label in TAB_LABELS.items():
+        _show_tab(page, label)
+        waits.function("([n, b]) => { const e = document.querySelector(`.okrsim-chart-${n} svg.marks`);"
+                       " return e !== null && e.innerHTML !== b; }", f"the {label} chart to follow the slider",
+                       arg=[name, before[name]])
     screenshot(page, "voila-dashboard-after-slider")
     assert log.errors == []
 
