@@ -12,6 +12,9 @@ LOCK := requirements/constraints.txt
 #: and --allow-root because training VMs and containers run as root (ignored for other users).
 LAB_FLAGS := --allow-root --LabApp.app_settings_dir=$(CURDIR)/jupyter/lab/settings --LabApp.news_url=None \
 	--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
+#: Both test steps run in parallel on every core (pytest-xdist); a file's tests stay on one worker
+#: (a notebook's cells share its kernel). Kernels use IPC sockets in tests (tests/ipc_kernels.py).
+PARALLEL := -n auto --dist loadfile
 NBVAL := --nbval notebooks/ exercises/solutions/ --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
 .PHONY: demo test lab exercises lint lock golden bench figures clean
@@ -43,8 +46,8 @@ test: $(STAMP)
 	step() { name=$$1; shift; echo "$$*"; start=$$(date +%s); \
 	         "$$@" || failed="$$failed $$name (exit $$?)"; echo "make test: $$name took $$(( $$(date +%s) - start )) s"; }; \
 	step ruff $(BIN)/ruff check .; \
-	step pytest $(BIN)/python -m pytest; \
-	step nbval $(BIN)/python -m pytest $(NBVAL); \
+	step pytest $(BIN)/python -m pytest $(PARALLEL); \
+	step nbval $(BIN)/python -m pytest $(PARALLEL) $(NBVAL); \
 	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed"; exit 1; fi; \
 	echo "make test: ruff, pytest and nbval passed"
 

@@ -154,12 +154,16 @@ def drift(source: Path) -> list[str]:
     return out
 
 
-def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 300) -> None:
-    """Run every cell in a fresh kernel, as a participant would, without storing widget state."""
+def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 300, kernel_manager_class: type | None = None) -> None:
+    """Run every cell in a fresh kernel, as a participant would, without storing widget state.
+
+    Tests pass an IPC kernel manager (tests/ipc_kernels.py) so that parallel runs cannot collide on ports.
+    """
     from nbclient import NotebookClient
 
+    extra = {"kernel_manager_class": kernel_manager_class} if kernel_manager_class is not None else {}
     NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}},
-                   store_widget_state=False).execute()
+                   store_widget_state=False, **extra).execute()
 
 
 def build(source: Path) -> None:

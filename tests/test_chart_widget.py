@@ -64,7 +64,8 @@ def test_charts_refer_to_the_library_and_keep_altairs_api():
 
 
 def test_notebook_setup_displays_charts_through_the_shared_widget():
-    notebook_setup()
+    renderer, theme = alt.renderers.active, alt.theme.active  # global state: put it back for other tests
+    notebook_setup(theme=False)
     try:
         assert alt.renderers.active == cw.RENDERER
         bundle = _chart()._repr_mimebundle_()
@@ -72,4 +73,5 @@ def test_notebook_setup_displays_charts_through_the_shared_widget():
         assert "application/vnd.jupyter.widget-view+json" in data
         assert "SharedJupyterChart" in data["text/plain"]
     finally:
-        alt.renderers.enable("default")
+        alt.renderers.enable(renderer)
+        alt.theme.enable(theme)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from ipc_kernels import AsyncIpcKernelManager
 
 from okrsim.teaching.checks import TASKS
 
@@ -96,7 +97,7 @@ def test_untouched_participant_notebook_runs_and_reports_not_attempted(source, t
     path = tmp_path / build.targets(source)["participant"].name
     shutil.copy(build.targets(source)["participant"], path)
     nb = nbformat.read(path, as_version=4)
-    build.execute(nb, tmp_path, timeout=180)
+    build.execute(nb, tmp_path, timeout=180, kernel_manager_class=AsyncIpcKernelManager)
     errors = [_outputs_text(c) for c in nb.cells if c.cell_type == "code" and "ERROR" in _outputs_text(c)]
     assert not errors, errors
     checks = _check_cells(nb)

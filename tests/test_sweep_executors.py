@@ -13,6 +13,7 @@ import time
 import pandas as pd
 import psutil
 import pytest
+from ipc_kernels import AsyncIpcKernelManager
 
 from okrsim import ParameterError, Scenario
 from okrsim.experiments.designs import latin_hypercube
@@ -115,7 +116,8 @@ def test_sweep_with_processes_runs_inside_a_jupyter_kernel(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells.append(nbformat.v4.new_code_cell(textwrap.dedent(NOTEBOOK_CELL)))
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    client = nbclient.NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    client = nbclient.NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}},
+                                     kernel_manager_class=AsyncIpcKernelManager)
     try:
         client.execute()
     finally:

@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import warnings
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ipc_kernels import SERVER_KERNEL_FLAGS, socket_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -254,7 +256,8 @@ class Server:
         env = dict(os.environ if env is None else env)
         env.update({
             "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_DATA_DIR": str(home / "data"),
-            "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "IPYTHONDIR": str(home / "ipython"),
+            # kernels listen on IPC sockets there (SERVER_KERNEL_FLAGS): a socket path must stay short
+            "JUPYTER_RUNTIME_DIR": tempfile.mkdtemp(dir=socket_dir()), "IPYTHONDIR": str(home / "ipython"),
             "JUPYTER_PLATFORM_DIRS": "1", "PYTHONUNBUFFERED": "1",
         })
         # The kernelspec of this interpreter must stay visible with a fresh data dir.
@@ -309,7 +312,8 @@ def lab(browser: object, notebook_dir: Path, tmp_path: Path) -> Iterator[Server]
     port = free_port()
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ServerApp.token=",
            "--ServerApp.password=", "--allow-root", "--ServerApp.ip=127.0.0.1", f"--ServerApp.root_dir={notebook_dir}",
-           "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+           "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+           *SERVER_KERNEL_FLAGS]
     server = Server(cmd, f"http://127.0.0.1:{port}", tmp_path / "lab-home", notebook_dir)
     try:
         server.wait("/api/status")
@@ -324,7 +328,7 @@ def voila(browser: object, notebook_dir: Path, tmp_path: Path) -> Iterator[Serve
 
     port = free_port()
     cmd = dashboard_command(notebook_dir / "dashboard.ipynb", port=port, open_browser=False)
-    cmd.append(f"--Voila.connection_dir_root={tmp_path}")
+    cmd += [f"--Voila.connection_dir_root={tempfile.mkdtemp(dir=socket_dir())}", *SERVER_KERNEL_FLAGS]
     server = Server(cmd, f"http://127.0.0.1:{port}", tmp_path / "voila-home", notebook_dir, env=dashboard_env())
     try:
         server.wait()
@@ -350,7 +354,7 @@ def make_lab(browser: object, notebook_dir: Path, tmp_path: Path) -> Iterator[Se
     port = free_port()
     cmd = [sys.executable, "-m", "jupyter", "lab", *makefile_lab_flags(), "--no-browser", f"--port={port}",
            "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.ip=127.0.0.1",
-           f"--ServerApp.root_dir={notebook_dir}"]
+           f"--ServerApp.root_dir={notebook_dir}", *SERVER_KERNEL_FLAGS]
     server = Server(cmd, f"http://127.0.0.1:{port}", tmp_path / "make-lab-home", notebook_dir)
     try:
         server.wait("/api/status")
