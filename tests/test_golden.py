@@ -1,9 +1,11 @@
-"""Golden back-test: the KPIs of every scenario preset x policy preset x 3 seeds, compared exactly.
+"""Golden back-test: the KPIs of every scenario preset x policy preset x 3 seeds.
 
 ``tests/golden/kpis.csv`` stores them (one row per scenario, policy and seed; one column per
-KPI; floats as ``repr``, so equal text means bit-identical doubles).  Any change of the model's
-results fails here, and a reviewer sees it as a diff of that file.  When a change is intended,
-regenerate it with
+KPI; floats as ``repr``).  They are compared to a relative tolerance of 1e-9 (``RTOL`` in
+``scripts/golden.py``, which says why: numpy rounds the last bit differently on different
+CPUs); any change of the model's results fails here, and a reviewer sees it as a diff of
+that file.  On one machine, results are bit-identical across processes (tested below).  When a
+change is intended, regenerate it with
 
     python scripts/golden.py        (or ``make golden``)
 
@@ -54,24 +56,39 @@ def test_the_golden_file_covers_every_preset_pair_and_seed_in_order(stored):
     assert list(stored[0]) == [*golden.KEYS, *(k.name for k in okrsim.KPIS)]
 
 
-def test_kpis_are_bit_identical_to_the_golden_file(stored, current):
+def test_kpis_match_the_golden_file(stored, current):
     diff = golden.differences(stored, current)
     assert not diff, ("the model's results changed; if intended, run `python scripts/golden.py` and commit "
                       "tests/golden/kpis.csv with the change:\n" + "\n".join(diff))
 
 
-def test_the_stored_text_is_what_the_script_writes(current):
-    """Byte for byte, so regenerating an unchanged model gives an empty diff."""
-    assert golden.GOLDEN.read_text(encoding="utf-8") == golden.to_csv(current)
+def test_regenerating_an_unchanged_model_rewrites_the_file_unchanged(stored, current):
+    """Byte for byte, on any machine: cells within the tolerance keep their stored text."""
+    assert golden.GOLDEN.read_text(encoding="utf-8") == golden.to_csv(golden.keep_stored(stored, current))
 
 
 def test_a_changed_value_is_reported(stored):
-    """The comparison can fail: one changed digit and one missing row are both named."""
+    """The comparison can fail: a change in the seventh digit and one missing row are both named."""
     changed = [dict(r) for r in stored[1:]]
-    changed[0]["total_value"] = repr(float(changed[0]["total_value"]) * (1 + 1e-15))
+    changed[0]["total_value"] = repr(float(changed[0]["total_value"]) * (1 + 1e-7))
     diff = golden.differences(stored, changed)
     assert any("total_value" in d for d in diff)
     assert any(d.endswith("is gone") for d in diff)
+    assert golden.keep_stored(stored, changed)[0]["total_value"] == changed[0]["total_value"]
+
+
+def test_last_bit_rounding_is_not_a_change(stored):
+    """What a CPU with other SIMD loops does to a KPI (a few units in the last place) passes."""
+    import math
+
+    changed = [dict(r) for r in stored]
+    for row in changed:
+        for column, text in row.items():
+            if column not in golden.KEYS and text != "nan":
+                x = float(text)
+                row[column] = repr(math.nextafter(math.nextafter(x, math.inf), math.inf))
+    assert golden.differences(stored, changed) == []
+    assert golden.keep_stored(stored, changed) == stored
 
 
 def test_identical_under_a_spawned_process_pool(current, monkeypatch):
@@ -80,4 +97,4 @@ def test_identical_under_a_spawned_process_pool(current, monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "scripts"))  # spawned workers get this sys.path and import `golden`
     with cf.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
         rows = list(pool.map(golden.kpi_row, golden.cases(), chunksize=8))
-    assert golden.differences(current, rows) == []
+    assert rows == current  # the exact text: bit for bit on one machine
