@@ -240,13 +240,36 @@ def test_invariants_hold_for_random_valid_parameters(case):
         assert math.isfinite(k["estimation_error"]) and k["estimation_error"] >= 0
 
 
-def test_event_count_is_a_stable_fingerprint():
+def test_event_counts_by_kind_match_what_happened():
     """SimPy's own benchmark asserts event counts; so do we (catches silent scheduling changes)."""
     r = simulate(Scenario(), Policy(), 0)
-    weeks, teams = 156, 8
-    n_arrivals = int((r.events["kind"] == "arrival").sum())
-    n_shifts = int(r.events["kind"].isin(["shift", "shock"]).sum())
-    n_plans = int((r.events["kind"] == "planning").sum())
-    # team and ledger weeks, arrivals, market changes, planning events (the first is the process
-    # start), and the start and end of the market and arrival processes
-    assert r.n_events == weeks * (teams + 1) + n_arrivals + n_shifts + n_plans + 4
+    kinds = r.events["kind"].value_counts()
+    counts = r.event_counts
+    assert counts["arrival"] == kinds["arrival"]
+    assert counts.get("shift", 0) + counts.get("shock", 0) == kinds["shift"] + kinds["shock"]
+    assert counts["planning"] == kinds["planning"] - 1  # the first plan is made before the run starts
+    parts = int(r.initiatives["teams_needed"].sum())  # a wake-up finishes one part or more
+    assert 0 < counts["part_done"] <= parts
+    assert counts["end"] == 1 and r.n_events == sum(counts.values())
+
+
+@pytest.mark.parametrize("weeks", [156, 520])
+def test_nothing_ticks_weekly(weeks):
+    """An empty, frozen world has only its planning events, the teams' overhead after each of
+    them and the interruptions that hand them their (empty) plans: however long the horizon,
+    no process wakes up week by week."""
+    s = Scenario().replace({"portfolio.initial_backlog": 0, "portfolio.idea_rate": 0.0,
+                            "market.shift_rate": 0.0, "horizon.weeks": weeks})
+    r = simulate(s, Policy.preset("annual"), 0)
+    plans = math.ceil(weeks / 52)
+    teams = s.organisation.n_teams
+    assert dict(r.event_counts) == {"debt_paid": plans * teams, "end": 1, "planning": plans - 1,
+                                    "team_interrupted": (plans - 1) * teams}
+
+
+def test_default_run_has_fewer_events_than_weekly_ticks_alone_would_make():
+    """Model 1 ticked every team and the ledger weekly: 156 x 9 = 1,404 events before anything
+    happened; now every event is an arrival, a shift, a plan or a change of a team's work."""
+    for name in ("annual", "quarterly_okr"):
+        r = simulate(Scenario(), Policy.preset(name), 1)
+        assert r.n_events < 156 * (8 + 1) * 0.6, (name, dict(r.event_counts))

@@ -234,11 +234,10 @@ def draw_interactions(portfolio: Portfolio, n_ideas: int, rng_conflicts: np.rand
 
 def arrival_process(
     env: simpy.Environment, arrival: Sequence[float], first_new: int, on_arrival: Callable[[int], None],
-    urgent_timeout: Callable[[float], simpy.Event],
 ) -> Generator[simpy.Event, None, None]:
-    """Reveal ideas at their arrival times (the initial backlog is known from week 0)."""
+    """Wait for each idea's arrival and reveal it (the initial backlog is known from week 0)."""
     for index in range(first_new, len(arrival)):
-        yield urgent_timeout(float(arrival[index]) - env.now)
+        yield env.timeout(float(arrival[index]) - env.now)
         on_arrival(index)
 
 

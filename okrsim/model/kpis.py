@@ -103,31 +103,29 @@ def realised_values(record: RunRecord) -> np.ndarray:
 
     Each delivered initiative has segments of constant value rate (it changes when a
     conflict cannibalises it); its value is the rate times the attractiveness of its themes,
-    summed over the weeks of each segment.
+    integrated exactly over each segment.
     """
     out = np.zeros(record.ideas.n)
     ids, lo, hi, rate = _segments(record)
     if len(ids) == 0:
         return out
-    a = record.attractiveness
-    cum = np.zeros((len(a) + 1, a.shape[1]))
-    a.cumsum(axis=0, out=cum[1:])
-    np.add.at(out, ids, rate * _theme_weighted(record, cum[hi] - cum[lo], ids))
+    cum = record.path.integral(np.concatenate([lo, hi]))
+    np.add.at(out, ids, rate * _theme_weighted(record, cum[len(lo):] - cum[:len(lo)], ids))
     return out
 
 
 def _segments(record: RunRecord) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Initiative, first week, end week (exclusive) and value rate of each segment of constant
-    value rate: first the segments from delivery on, then those after conflict cuts, in the
-    order of the cuts (so each initiative's segments come in time order)."""
+    """Initiative, start, end and value rate of each segment of constant value rate: first the
+    segments from delivery on, then those after conflict cuts, in the order of the cuts (so
+    each initiative's segments come in time order)."""
     ids = (~np.isnan(record.delivery_week)).nonzero()[0]
-    lo = record.delivery_week[ids].astype(int) + 1
+    lo = record.delivery_week[ids]
     rate = record.delivered_rate[ids]
     if record.rate_changes:
         cut_ids, cut_from, cut_rate = zip(*record.rate_changes, strict=True)
         ids, lo, rate = np.concatenate([ids, cut_ids]), np.concatenate([lo, cut_from]), np.concatenate([rate, cut_rate])
     # a segment ends where the initiative's next one starts, or at the horizon
-    hi = np.full(len(ids), record.weeks)
+    hi = np.full(len(ids), float(record.weeks))
     order = ids.argsort(kind="stable")  # each initiative's segments, in time order
     same = ids[order[1:]] == ids[order[:-1]]
     hi[order[:-1][same]] = lo[order[1:][same]]
@@ -215,10 +213,12 @@ def compute_kpis(record: RunRecord) -> dict[str, float]:
     realised = realised_values(record)
     pf = record.portfolio
     hurdle = pf.waste_hurdle * pf.value_median / pf.effort_median
-    live = np.maximum(record.weeks - (record.delivery_week[delivered] + 1), 0)
+    live = record.weeks - record.delivery_week[delivered]
     first_rate = record.delivered_rate[delivered] * _theme_weighted(
         record, a[np.minimum(record.delivery_week[delivered].astype(int), record.weeks - 1)], delivered)
-    rate = np.where(live > 0, realised[delivered] / np.maximum(live, 1), first_rate)
+    # the mean rate earned while live; an initiative delivered in the last week is judged by
+    # its first rate
+    rate = np.where(live >= 1.0, realised[delivered] / np.maximum(live, 1.0), first_rate)
     below = rate / record.ideas.effort[delivered] < hurdle
     wasted = record.lost.sum() + tl["switching"].sum() + (record.spent[delivered][below] - record.lost[delivered][below]).sum()
 

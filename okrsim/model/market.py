@@ -52,6 +52,15 @@ class MarketPath:
         """True attractiveness of every theme at time `t`."""
         return self.levels[self.index_at(t)]
 
+    def integral(self, t: np.ndarray) -> np.ndarray:
+        """Attractiveness of every theme integrated from 0 to each of the times `t`
+        (shape ``(len(t), K)``): exact, since it is constant between changes."""
+        t = np.asarray(t, dtype=float)
+        seg = np.searchsorted(self.times, t, side="right") - 1
+        before = np.zeros_like(self.levels)
+        np.cumsum(self.levels[:-1] * np.diff(self.times)[:, None], axis=0, out=before[1:])
+        return before[seg] + self.levels[seg] * (t - self.times[seg])[:, None]
+
     def perceived(self, week: int, lag: int) -> np.ndarray:
         """What planners believe at `week`: the market as it was `lag` weeks ago, with noise."""
         return self.at(max(0, week - lag)) * self.perception[min(week, len(self.perception) - 1)]
@@ -114,9 +123,8 @@ def draw_market(market: Market, weeks: int, rng: np.random.Generator, rng_percep
 
 def market_process(
     env: simpy.Environment, path: MarketPath, on_change: Callable[[int], None],
-    world_timeout: Callable[[float], simpy.Event],
 ) -> Generator[simpy.Event, None, None]:
-    """Replay the market path: at each shift or shock, update the organisation's world."""
+    """Replay the market path: wait for each shift or shock and report it."""
     for index in range(1, len(path.times)):
-        yield world_timeout(float(path.times[index]) - env.now)
+        yield env.timeout(float(path.times[index]) - env.now)
         on_change(index)

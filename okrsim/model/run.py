@@ -62,7 +62,7 @@ class RunRecord:
     lost: np.ndarray
     n_stops: np.ndarray
     delivered_rate: np.ndarray
-    rate_changes: list[tuple[int, int, float]]
+    rate_changes: list[tuple[int, float, float]]
     selected_logv: np.ndarray
     pair_found: np.ndarray
     cycles: list[tuple]
@@ -71,7 +71,7 @@ class RunRecord:
     caught_early: int
     caught_late: int
     final_beliefs: Beliefs
-    n_events: int
+    event_counts: dict[str, int]
     portfolio: Portfolio
     lag: int
 
@@ -87,8 +87,13 @@ class Run:
         The seed the run's streams were derived from.
     kpis : Mapping[str, float]
         Read-only KPIs (see `okrsim.model.kpis.KPIS` and docs/model.md).
+    event_counts : Mapping[str, int]
+        Events the run's processes acted on, by kind: ``arrival``, ``shift``, ``shock``,
+        ``planning``, ``debt_paid`` (a team paid what it owed), ``part_done`` (a team finished
+        one or more parts), ``team_interrupted`` (a plan, an arrival or a partner changed a
+        team's work) and ``end``.
     n_events : int
-        SimPy events processed: a cheap fingerprint of the run and the basis of benchmarks.
+        Their total: a cheap fingerprint of the run and the basis of benchmarks.
 
     Frames (built on first access; columns documented in docs/model.md):
     `timeline`, `themes`, `initiatives`, `scorecards`, `cycles`, `events`.
@@ -99,7 +104,8 @@ class Run:
         self.policy = policy
         self.seed = seed
         self._record = record
-        self.n_events = record.n_events
+        self.event_counts = MappingProxyType(dict(sorted(record.event_counts.items())))
+        self.n_events = sum(record.event_counts.values())
         self.kpis = MappingProxyType(compute_kpis(self._record))
 
     def __repr__(self) -> str:

@@ -1,0 +1,96 @@
+"""The ledger: value and capacity as piecewise-constant rates, integrated in closed form.
+
+Between two events nothing changes: each delivered initiative earns its value rate times the
+attractiveness of its themes, and each team spends its capacity on overhead, switching, its
+active parts or nothing.  So the model records only *changes* of rates, at the time they
+happen, and integrates them exactly once at the end of a run.  Weekly frames are samples of
+those integrals at whole weeks, not the product of weekly ticks: an initiative delivered at
+week 3.4 earns from week 3.4 on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from okrsim.model.ideas import SECONDARY_WEIGHT
+from okrsim.model.market import MarketPath
+
+__all__ = ["Ledger"]
+
+
+class Ledger:
+    """Rate changes of one run, by column, and their exact integrals.
+
+    Columns, for ``K`` themes: value rate per theme (``0 .. K-1``, value at attractiveness 1),
+    synergy rate per theme (``K .. 2K-1``), work per theme (``2K .. 3K-1``, team-weeks per
+    week), then overhead, switching and idle capacity (team-weeks per week).
+
+    Parameters
+    ----------
+    n_themes : int
+    weeks : int
+        The horizon: integrals stop there.
+    """
+
+    def __init__(self, n_themes: int, weeks: int):
+        self.k, self.weeks = n_themes, weeks
+        self.value_col, self.synergy_col, self.work_col = 0, n_themes, 2 * n_themes
+        self.overhead_col, self.switching_col, self.idle_col = 3 * n_themes, 3 * n_themes + 1, 3 * n_themes + 2
+        self.width = 3 * n_themes + 3
+        self.times: list[float] = []
+        self.cols: list[int] = []
+        self.deltas: list[float] = []
+
+    def change(self, t: float, col: int, delta: float) -> None:
+        """Add `delta` to the rate of column `col` from time `t` on."""
+        self.times.append(t)
+        self.cols.append(col)
+        self.deltas.append(delta)
+
+    def earn(self, t: float, theme: int, theme2: int, delta: float, synergy: bool = False) -> None:
+        """Change an initiative's value rate by `delta` from `t` on, split over its themes."""
+        base = self.synergy_col if synergy else self.value_col
+        if theme2 < 0:
+            self.change(t, base + theme, delta)
+        else:
+            self.change(t, base + theme, delta * (1.0 - SECONDARY_WEIGHT))
+            self.change(t, base + theme2, delta * SECONDARY_WEIGHT)
+
+    def weekly(self, path: MarketPath) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Integrals over each whole week: the timeline columns and the work per theme.
+
+        Returns
+        -------
+        timeline : dict
+            ``value``, ``synergy`` (value earned in each week, at the attractiveness in force
+            at each instant), ``overhead``, ``switching``, ``idle`` (team-weeks in each week).
+        theme_capacity : ndarray, shape (weeks, K)
+            Team-weeks spent on each theme's initiatives in each week.
+        """
+        weeks, k = self.weeks, self.k
+        t = np.fromiter(self.times, float, len(self.times))
+        # every instant at which some rate or the attractiveness changes, and every whole week
+        grid = np.unique(np.concatenate([t, path.times, np.arange(weeks + 1, dtype=float)]))
+        grid = grid[grid <= weeks]
+        at = np.searchsorted(grid, t)
+        cols = np.fromiter(self.cols, np.int64, len(self.cols))
+        deltas = np.fromiter(self.deltas, float, len(self.deltas))
+        ok = at < len(grid)  # changes at or after the horizon earn nothing within it
+        flat = np.bincount(at[ok] * self.width + cols[ok], weights=deltas[ok], minlength=len(grid) * self.width)
+        rates = flat.reshape(len(grid), self.width).cumsum(axis=0)[:-1]  # in force on [grid[s], grid[s + 1])
+        np.maximum(rates, 0.0, out=rates)  # no rate is negative; this drops rounding residue
+        seg = rates * np.diff(grid)[:, None]
+        attract = path.levels[np.searchsorted(path.times, grid[:-1], side="right") - 1]
+        seg[:, :k] *= attract
+        seg[:, k:2 * k] *= attract
+        cum = np.zeros((len(grid), self.width))
+        seg.cumsum(axis=0, out=cum[1:])
+        per_week = np.diff(cum[np.searchsorted(grid, np.arange(weeks + 1, dtype=float))], axis=0)
+        timeline = {
+            "value": per_week[:, :k].sum(axis=1),
+            "synergy": per_week[:, k:2 * k].sum(axis=1),
+            "overhead": per_week[:, self.overhead_col],
+            "switching": per_week[:, self.switching_col],
+            "idle": per_week[:, self.idle_col],
+        }
+        return timeline, per_week[:, 2 * k:3 * k]

@@ -1,0 +1,320 @@
+"""A planning event, step by step: close the OKR cycle, learn, discover, rank, re-budget,
+stop, set new OKRs and hand each team its order of work.
+
+`Planner` holds what the organisation knows and has decided (its beliefs about its
+estimates, the budget split, the OKR cycle in force, each team's planned priorities); the
+rules themselves are the pure functions of `okrsim.model.governance`.  The engine
+(`okrsim.model.simulation`) calls `Planner.plan` at every planning event, after advancing
+every team to that moment, and wakes the teams afterwards.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from okrsim.core.params import Policy, Scenario
+from okrsim.model import governance as gov
+from okrsim.model.state import DELIVERED, IN_PROGRESS, WAITING, Initiatives, OkrCycle, PairState
+from okrsim.model.teams import Team
+from okrsim.model.world import World
+
+__all__ = ["Planner"]
+
+#: Event log rows: (time, kind, idea or pair side a, theme or pair side b, amount).
+EventRow = tuple[float, str, int, int, float]
+
+
+class Planner:
+    """The organisation's planning: knowledge, budget, OKR cycles and team priorities.
+
+    Parameters
+    ----------
+    scenario, policy : Scenario, Policy
+    world : World
+        The replication's ideas, market and interactions (shared by every policy).
+    initiatives : Initiatives
+    pairs : PairState
+    teams : list of Team
+    events : list
+        The run's event log (appended to).
+    """
+
+    def __init__(self, scenario: Scenario, policy: Policy, world: World, initiatives: Initiatives,
+                 pairs: PairState, teams: list[Team], events: list[EventRow]):
+        self.scenario, self.policy, self.world = scenario, policy, world
+        self.initiatives, self.pairs, self.teams, self.events = initiatives, pairs, teams, events
+        ideas, org = world.ideas, scenario.organisation
+        self.k = scenario.market.n_themes
+        self.log_median = math.log(scenario.portfolio.value_median)
+        half_life = scenario.portfolio.staleness_half_life_weeks
+        # (a half-life below a thousandth of a week is instant staleness; the floor keeps it finite)
+        self.stale_slope = math.log(2.0) / max(half_life, 1e-3) if half_life > 0 else 0.0
+        # Priority is (1 - w) * log(value per effort) + w * log(sponsor power) (see
+        # governance.priority); the terms that never change during a run are added up once.
+        # Staleness enters as slope * arrival: the common -slope * t shifts every idea alike.
+        w = policy.political_weight
+        self.static_priority = (1.0 - w) * (self.stale_slope * ideas.arrival - np.log(ideas.effort)) + w * np.log(ideas.sponsor)
+        self.local_key = (1.0 - policy.horizontal_alignment) * org.local_priority_spread * ideas.local
+        # the team's own pull for ad-hoc intake: local preference and sponsor power, no strategy
+        self.intake_key = policy.political_weight * np.log(ideas.sponsor)[:, None] + self.local_key
+        self.sync_boost = policy.horizontal_alignment * gov.SYNC_BOOST
+        self.team_key = np.full((ideas.n, org.n_teams), -np.inf)  # each team's planned priority of each idea
+        # ideas known at the last plan are the planned ones, with the log value the plan believed
+        self.plan_known = 0
+        self.plan_logv = np.zeros(0)
+        self.beliefs = gov.Beliefs.naive(self.k)
+        self.learned = False  # whether the beliefs hold any evidence
+        self.evidence: list[int] = []  # delivered since the last retrospective
+        self.budget = np.full(self.k, 1.0 / self.k)
+        self.cycle: OkrCycle | None = None
+        self.cycle_rows: list[tuple] = []
+        self.scorecard_rows: list[tuple] = []
+
+    # ------------------------------------------------------------------------- the event
+    def plan(self, t: int) -> None:
+        """One planning event at week `t` (every team's state advanced to `t`)."""
+        pol, st = self.policy, self.initiatives
+        retro = self.cycle is not None and pol.retrospectives
+        if self.cycle is not None:
+            self.close_cycle(t)
+        if retro:
+            self.retrospective(t)
+        self.charge(retro)
+        known = self.plan_known = st.n_known
+        # a view, not a copy: `stop` writes to it only after the last read
+        status = np.frombuffer(st.status, np.int8, known)
+        path = self.world.path
+        lag = self.scenario.market.detection_lag_weeks
+        perceived = path.at(max(0, t - lag)) * path.perception[t]
+        self.workshop(t, known, status)
+        goals = gov.objectives(perceived, pol.n_objectives)
+        self.events.append((t, "planning", -1, -1, float(pol.n_objectives)))
+
+        cand = (status.view(np.uint8) <= IN_PROGRESS).nonzero()[0]  # waiting or in progress (unknown wraps to 255)
+        age = self.stale_slope * (t - self.world.ideas.arrival[:known])  # planners expect staleness
+        logv, attract, log_value = self.believed_value(known, perceived, goals)
+        found = self.pairs.found.nonzero()[0]  # both ideas of a found pair are known
+        if len(found):
+            log_value = self.adjust_for_interactions(log_value, status, found, age)
+        self.plan_logv = logv
+        remaining = self.remaining(cand)
+        pri, base, order, inside = self.rank(cand, log_value, remaining)
+        planned = cand[order[inside]]
+        plain = np.exp(logv[planned] - age[planned]) * attract[planned]
+        self.open_cycle(t, goals, perceived, planned, plain)
+        if pol.can_stop_running_work:
+            self.stop_lost_work(t, cand, base, order, inside, remaining, status, planned)
+        self.build_queues(cand, pri)
+        for team in self.teams:
+            team.intake.clear()
+
+    def charge(self, retro: bool) -> None:
+        """Every team owes the event's overhead before it works again."""
+        pol = self.policy
+        cost = pol.planning_cost + pol.alignment_cost * pol.horizontal_alignment + pol.workshop_cost * pol.transparency
+        cost += pol.retro_cost if retro else 0.0
+        if cost > 0:
+            for team in self.teams:
+                team.overhead += cost
+
+    # ------------------------------------------------------------------------- beliefs
+    def believed_value(self, known: int, perceived: np.ndarray, goals: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What planners believe about the known ideas: log value rate (bias-corrected
+        estimate), perceived attractiveness of their themes, and log value before staleness
+        and interactions (attractiveness and the OKR focus on the objectives included)."""
+        world = self.world
+        theme = world.ideas.theme[:known]
+        if self.learned:
+            logv = gov.believed_log_value(world.log_estimate[:known], theme, self.beliefs, self.log_median)
+        else:
+            logv = world.log_estimate[:known]
+        # per theme: perceived attractiveness (row 0) and whether it is an objective (row 1);
+        # each idea weighs its primary and secondary theme
+        by_theme = np.zeros((2, self.k))
+        by_theme[0] = perceived
+        by_theme[1, goals] = 1.0
+        w1, w2 = world.w1[:known], world.w2[:known]
+        attract, focus = w1 * by_theme.take(theme, axis=1) + w2 * by_theme.take(world.t2[:known], axis=1)
+        return logv, attract, logv + np.log(attract) + np.log1p(self.policy.okr_focus * focus)
+
+    def remaining(self, ids: np.ndarray) -> np.ndarray:
+        """Effort still to do on each of `ids`: pending parts plus what active parts lack."""
+        total = np.array(self.initiatives.pend_total)
+        for team in self.teams:
+            for i, r in team.active.items():
+                total[i] += r
+        return total[ids]
+
+    def adjust_for_interactions(self, log_value: np.ndarray, status: np.ndarray, found: np.ndarray,
+                                age: np.ndarray) -> np.ndarray:
+        """Discovered conflicts and synergies change what ideas are worth to the planners."""
+        pairs, pf = self.world.pairs, self.scenario.portfolio
+        value = np.exp(log_value - age)
+        adj = gov.interaction_adjustment(value, status, pairs.a[found], pairs.b[found], pairs.conflict[found],
+                                         pf.conflict_severity, pf.synergy_bonus)
+        return np.log(np.maximum(value + adj, 1e-12)) + age
+
+    # ------------------------------------------------------------------------- deciding
+    def rank(self, cand: np.ndarray, log_value: np.ndarray, remaining: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Rank the candidates and re-budget: return their priority, their priority before
+        budgets, their order and the mask (in that order) of those inside the capacity line."""
+        pol = self.policy
+        capacity = float(len(self.teams) * pol.cadence_weeks)
+        # Rank by value per total effort (WSJF): replanning with unchanged information must
+        # not reorder work, so sunk effort only enters the decision to stop running work.
+        pri = base = (1.0 - pol.political_weight) * log_value[cand] + self.static_priority[cand]
+        order = (-pri).argsort(kind="stable")
+        ordered_remaining, ordered_theme = remaining[order], self.world.ideas.theme[cand[order]]
+        inside = gov.within_capacity(ordered_remaining, capacity)
+        target = gov.theme_shares(ordered_theme[inside], ordered_remaining[inside], self.k)
+        # the organisation starts with a budget split that matches its first view of the market
+        if self.cycle is None:
+            self.budget = target
+        else:
+            self.budget = gov.budget_step(self.budget, target, pol.budget_inertia, pol.cadence_weeks)
+        if pol.budget_inertia > 0:
+            # last year's split still decides what gets funded first
+            funded = gov.funded(ordered_theme, ordered_remaining, self.budget, capacity)
+            pri = pri.copy()
+            pri[order] += gov.FUNDED_FIRST * funded
+            order = (-pri).argsort(kind="stable")
+            inside = gov.within_capacity(remaining[order], capacity)
+        return pri, base, order, inside
+
+    def workshop(self, t: int, known: int, status: np.ndarray) -> None:
+        """Joint OKR/portfolio workshop: each open pair of known ideas may be discovered."""
+        pairs, ps = self.world.pairs, self.pairs
+        if pairs.n == 0 or self.policy.transparency <= 0:
+            return
+        a, b = pairs.a, pairs.b
+        idx = (~ps.found & (b < known)).nonzero()[0]
+        idx = idx[status[a[idx]] + status[b[idx]] < 2 * DELIVERED]  # not both delivered
+        seen = ps.seen[idx] + 1
+        ps.seen[idx] = seen
+        new = idx[seen >= ps.needed[idx]]
+        if len(new):
+            ps.found[new] = True
+            conflict = self.world.pair_conflict
+            for p in new.tolist():
+                ps.caught_early += conflict[p]
+                kind = "conflict_discovered" if conflict[p] else "synergy_discovered"
+                self.events.append((t, kind, self.world.pair_a[p], self.world.pair_b[p], math.nan))
+
+    def stop_lost_work(self, t: int, cand: np.ndarray, base: np.ndarray, order: np.ndarray, inside: np.ndarray,
+                       remaining: np.ndarray, status: np.ndarray, planned: np.ndarray) -> None:
+        """Stop running work that lost its value (see `governance.should_stop`)."""
+        running = sorted({i for team in self.teams for i in team.active})
+        if not running or len(planned) == 0 or len(planned) == len(cand):
+            return
+        if not (status[planned] == WAITING).any():
+            return  # nothing better is waiting for the capacity
+        position = cand.searchsorted(running).tolist()
+        in_plan = set(planned.tolist())
+        w = self.policy.political_weight
+        marginal = base.item(order[inside][-1])
+        effort = self.world.ideas.effort
+        ids = [i for i, p in zip(running, position, strict=True)
+               if i not in in_plan and gov.should_stop(base.item(p), effort.item(i), remaining.item(p), marginal, w)]
+        if ids:
+            self.stop(t, ids)
+
+    def stop(self, t: int, ids: list[int]) -> None:
+        """Stop running initiatives: active parts lose ``switch_loss`` of their done effort
+        and go back to pending; each team that was on them pays a ramp-up."""
+        st, teams, pol = self.initiatives, self.teams, self.policy
+        part_size, idea_teams = self.world.part_size, self.world.ideas.teams
+        for i in ids:
+            loss = 0.0
+            for j in idea_teams[i]:
+                team = teams[j]
+                rem = team.active.pop(i, None)
+                if rem is None:
+                    continue
+                lost = pol.switch_loss * (part_size[i] - rem)
+                loss += lost
+                st.pend[i][j] = rem + lost
+                st.pend_total[i] += rem + lost
+                st.pending_mask[i, j] = True
+                team.switching += pol.ramp_up_weeks
+                team.may_pull = True
+            for j in idea_teams[i]:
+                if i in teams[j].sync:
+                    teams[j].sync.remove(i)
+            st.lost[i] += loss
+            st.status[i] = WAITING
+            st.n_stops[i] += 1
+            assert self.cycle is not None
+            self.cycle.stopped += 1
+            self.events.append((t, "stop", i, self.world.theme[i], loss))
+
+    def build_queues(self, cand: np.ndarray, pri: np.ndarray) -> None:
+        """Each team's order of its pending parts: the global priority plus, unless teams
+        are horizontally aligned, their own local preferences."""
+        rows, cols = self.initiatives.pending_mask.take(cand, axis=0).nonzero()
+        ids = cand[rows]
+        keys = pri[rows] + self.local_key[ids, cols]
+        self.team_key[ids, cols] = keys
+        order = (-keys).argsort(kind="stable")
+        order = order[cols[order].astype(np.uint16).argsort(kind="stable")]  # by team, then by key
+        ordered = ids[order].tolist()
+        end = 0
+        for team, count in zip(self.teams, np.bincount(cols, minlength=len(self.teams)).tolist(), strict=True):
+            start, end = end, end + count
+            team.queue = ordered[start:end]
+            team.next = 0
+            team.may_pull = True
+
+    # ------------------------------------------------------------------------- OKR cycles
+    def open_cycle(self, t: int, goals: np.ndarray, perceived: np.ndarray, expected: np.ndarray,
+                   plain_value: np.ndarray) -> None:
+        """Start an OKR cycle: objectives, and key results that promise what the plan expects
+        to deliver in each objective's theme (value per week and number of initiatives).
+
+        `expected` are the ideas inside the capacity line, `plain_value` their believed value
+        per week (staleness included, interactions and OKR focus not)."""
+        index = 0 if self.cycle is None else self.cycle.index + 1
+        themes = self.world.ideas.theme[expected]
+        krs = []
+        for rank, k in enumerate(goals.tolist()):
+            mine = plain_value[themes == k]
+            count = len(mine)
+            if count:
+                target_value = float(mine.sum())
+            else:
+                target_value, count = float(self.scenario.portfolio.value_median * perceived[k]), 1
+            krs.append((rank, k, target_value, count))
+            self.events.append((t, "objective", -1, k, target_value))
+        self.cycle = OkrCycle(index, t, krs, self.beliefs, self.initiatives.n_known)
+
+    def close_cycle(self, t: int) -> None:
+        """Score the cycle's key results against what was actually delivered."""
+        c = self.cycle
+        assert c is not None
+        st, path = self.initiatives, self.world.path
+        achieved_value = [0.0] * self.k
+        achieved_count = [0] * self.k
+        for i in c.delivered:
+            k = self.world.theme[i]
+            achieved_value[k] += st.eff[i] * path.at(st.delivery[i]).item(k)
+            achieved_count[k] += 1
+        scores = []
+        for rank, k, target_value, target_count in c.krs:
+            for kr, target, achieved in (("value", target_value, achieved_value[k]), ("count", target_count, achieved_count[k])):
+                score = min(1.0, achieved / target) if target > 0 else 1.0
+                scores.append(score)
+                self.scorecard_rows.append((c.index, c.start, t, rank, k, kr, float(target), float(achieved), score))
+        self.cycle_rows.append((c.index, c.start, t, c.started, c.stopped, len(c.delivered),
+                                sum(scores) / len(scores), c.beliefs, c.known, c.delivered))
+
+    def retrospective(self, t: int) -> None:
+        """Learn from the initiatives delivered since the last retrospective."""
+        ids = np.array(self.evidence, dtype=int)
+        self.evidence = []
+        self.learned = self.learned or len(ids) > 0
+        self.beliefs = gov.learn(
+            self.beliefs, self.world.ideas.est_error[ids], self.world.ideas.theme[ids],
+            self.policy.learning_rate, self.scenario.portfolio.value_sigma,
+        )
+        self.events.append((t, "retrospective", -1, -1, float(len(ids))))

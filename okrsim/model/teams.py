@@ -1,0 +1,111 @@
+"""Delivery teams: what each team is doing, and how its work advances between events.
+
+A team spends its capacity (one team-week per week) first on what it owes (planning overhead,
+then the ramp-up after stopped work), then shares it equally over its active parts
+(processor sharing, up to the WIP limit), else idles.  Between two events that mode is
+constant, so a team's state advances in closed form and its next event is known exactly: the
+end of its debt, or the completion of its smallest part.  The SimPy process of a team
+(`okrsim.model.simulation`) sleeps until then, unless a plan, an arrival or a partner team
+changes its work first and interrupts it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["EPS", "Team"]
+
+#: Effort (team-weeks) below which a part counts as done: absorbs rounding in the shares.
+EPS = 1e-9
+
+
+@dataclass(eq=False)
+class Team:
+    """Mutable state of one team.
+
+    Attributes
+    ----------
+    index : int
+    active : dict
+        Idea -> effort its part still needs, as of `last`, in the order the parts started.
+    queue : list of int
+        The team's order of pending parts from the last plan; `next` is the first not yet
+        looked at.
+    sync : list of int
+        Planned initiatives a partner team already started (pulled with a bonus).
+    intake : list of (key, idea)
+        Ideas that arrived since the last plan, in the team's own order (ad-hoc intake).
+    may_pull : bool
+        Whether pulling could find work (False until a plan, arrival or sync says otherwise).
+    overhead, switching : float
+        Team-weeks owed to planning events and to ramp-ups after stops.
+    last : float
+        Time the state was last advanced to.
+    rates : dict
+        Ledger column -> rate this team currently contributes.
+    process : simpy.Process or None
+    sleeping : bool
+        Whether the process waits (and may be interrupted).
+    """
+
+    index: int
+    active: dict[int, float] = field(default_factory=dict)
+    queue: list[int] = field(default_factory=list)
+    next: int = 0
+    sync: list[int] = field(default_factory=list)
+    intake: list[tuple[float, int]] = field(default_factory=list)
+    may_pull: bool = False
+    overhead: float = 0.0
+    switching: float = 0.0
+    last: float = 0.0
+    rates: dict[int, float] = field(default_factory=dict)
+    process: Any = None
+    sleeping: bool = False
+
+    @property
+    def in_debt(self) -> bool:
+        """Whether the team still owes overhead or switching time (and does no work)."""
+        return self.overhead > 0.0 or self.switching > 0.0
+
+    def advance(self, now: float) -> list[int]:
+        """Advance the state to `now`; return the ideas whose part of this team finished.
+
+        Valid only while the mode (debt, work or idle) is constant over ``[last, now]``: the
+        team's process wakes at every change of mode, and every other caller advances it
+        within a sleep.
+        """
+        dt = now - self.last if now > self.last else 0.0
+        self.last = now
+        # (with dt = 0 this still clears a debt or a part within EPS of done: a wait shorter
+        # than the clock's resolution would otherwise never pass)
+        if self.overhead > 0.0:
+            self.overhead = self.overhead - dt if self.overhead - dt > EPS else 0.0
+            return []
+        if self.switching > 0.0:
+            self.switching = self.switching - dt if self.switching - dt > EPS else 0.0
+            return []
+        active = self.active
+        if not active:
+            return []
+        share = dt / len(active)
+        done = []
+        for i, rem in active.items():
+            left = active[i] = rem - share
+            if left <= EPS:
+                done.append(i)
+        for i in done:
+            del active[i]
+        return done
+
+    def time_to_next(self) -> float:
+        """Weeks until the team's mode changes by itself: its debt is paid or a part finishes
+        (infinite when it idles)."""
+        if self.overhead > 0.0:
+            return self.overhead
+        if self.switching > 0.0:
+            return self.switching
+        if self.active:
+            return min(self.active.values()) * len(self.active)
+        return math.inf
