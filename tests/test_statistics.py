@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 from scipy import stats
+from validation_helpers import SEEDS, over_seeds
 
 from okrsim import ParameterError
 from okrsim.experiments.statistics import equivalence, mean_ci
@@ -89,3 +90,19 @@ def test_zero_variance_is_decided_by_the_exact_difference():
     assert inside["ci_low"] == inside["ci_high"] == pytest.approx(0.5)
     outside = equivalence(base - 1.0, base, margin=1.0)  # on the margin is not inside it
     assert not outside["equivalent"] and outside["p_lower"] == 1.0 and outside["p_upper"] == 0.0
+
+
+def test_over_seeds_runs_every_seed_and_names_each_failure():
+    """The validation suite's helper: a claim must hold at every seed, and a report shows where it does not."""
+    assert SEEDS == (1, 2, 3)
+    assert over_seeds(lambda seed: seed * 10) == {1: 10, 2: 20, 3: 30}
+    seen = []
+
+    def claim(seed: int) -> int:
+        seen.append(seed)
+        assert seed == 2, f"numbers at {seed}"
+        return seed
+
+    with pytest.raises(AssertionError, match=r"fails at 2 of 3 seeds:\n  seed 1: numbers at 1\n  seed 3: numbers at 3$"):
+        over_seeds(claim)
+    assert seen == [1, 2, 3]
