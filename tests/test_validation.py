@@ -1,119 +1,264 @@
 """Validation the model must show (model-spec 'Validation'): statistical, paired, seeded.
 
 These are the kit's honesty checks: if a model change breaks the story in either
-direction (quarterly always wins, or never does), they fail.
+direction (quarterly always wins, or never does), they fail.  The rules they follow:
+
+- every statistical claim holds at each of the seeds 1, 2 and 3 (`over_seeds`), with the same
+  parameters and replications at each; nothing is tuned per seed;
+- a "tie" is an equivalence test (`okrsim.experiments.statistics.equivalence`, two one-sided
+  tests) within a stated margin, never a confidence interval that happens to include zero;
+- where a claim is about the size of an advantage, the absolute advantage (``mean_diff``)
+  is checked beside the relative one (``rel_mean``), or the docstring says why only the
+  relative one holds.
+
+A claim the current model does not meet is marked ``xfail(strict=True)`` with its numbers:
+it is a model defect, not a claim to weaken, and the marker must go once the model meets it.
 """
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
+from validation_helpers import numbers, over_seeds, tie
 
 import okrsim
-from okrsim import Policy, Scenario, compare
+from okrsim import Comparison, Policy, Scenario, compare
+from okrsim.experiments.statistics import mean_ci, paired
 from okrsim.model.governance import Beliefs, learn
 from okrsim.model.ideas import optimizers_curse
 
 pytestmark = pytest.mark.slow
 
 
-def _advantage(scenario: str, replications: int, seed: int = 2026) -> dict:
-    c = compare(scenario, ["annual", "quarterly_okr"], replications=replications, seed=seed)
-    return c.paired.set_index("kpi").loc["total_value"].to_dict()
+def _total(c: Comparison, policy: str | None = None) -> dict:
+    """The paired total-value row of `policy` (default: the second policy) against the baseline."""
+    name = policy or c.policies[1].name
+    return c.paired.set_index(["kpi", "policy"]).loc[("total_value", name)].to_dict()
+
+
+#: Paired replications per scenario and seed of the two advantage-growth claims.
+GROWTH_REPLICATIONS = 100
+
+
+@functools.cache
+def _advantage(scenario: Scenario, seed: int) -> dict:
+    """quarterly_okr against annual; cached, so the dynamic world is simulated once for both claims."""
+    return _total(compare(scenario, ["annual", "quarterly_okr"], replications=GROWTH_REPLICATIONS, seed=seed))
 
 
 def test_quarterly_advantage_grows_with_turbulence():
-    """200 paired replications each; relative advantage, since the value at stake differs."""
-    adv = {s: _advantage(s, 200) for s in ("stable", "dynamic", "turbulent")}
-    assert adv["stable"]["rel_mean"] < adv["dynamic"]["rel_mean"] < adv["turbulent"]["rel_mean"]
-    assert adv["stable"]["rel_ci_high"] < adv["turbulent"]["rel_ci_low"]  # non-overlapping CIs
+    """100 paired replications per scenario and seed.
+
+    Relative advantage grows stable < dynamic < turbulent, and stable's and turbulent's
+    intervals do not overlap.  In absolute value it grows from stable to dynamic and from
+    stable to turbulent (intervals apart too), but dynamic vs turbulent holds only relatively: turbulence destroys value both
+    policies would have had (annual's total value is about a fifth lower in turbulent than in
+    dynamic), so quarterly's larger share of a smaller total is not a larger absolute gain.
+    """
+    def claim(seed: int) -> dict:
+        adv = {s: _advantage(Scenario.preset(s), seed) for s in ("stable", "dynamic", "turbulent")}
+        msg = "; ".join(f"{s}: {numbers(r)}" for s, r in adv.items())
+        st, dy, tu = adv["stable"], adv["dynamic"], adv["turbulent"]
+        assert st["rel_mean"] < dy["rel_mean"] < tu["rel_mean"], msg
+        assert st["rel_ci_high"] < tu["rel_ci_low"], msg  # non-overlapping CIs
+        assert st["mean_diff"] < dy["mean_diff"] and st["mean_diff"] < tu["mean_diff"], msg
+        assert st["ci_high"] < tu["ci_low"], msg
+        return adv
+
+    over_seeds(claim)
+
+
+SHIFT_RATES = (0.0, 1.5, 6.0)
 
 
 def test_advantage_grows_with_shift_rate_alone():
-    """Everything else fixed: more market shifts, more advantage (Clark 2016)."""
-    rel = []
-    for rate in (0.0, 1.5, 6.0):
-        s = Scenario().replace({"market.shift_rate": rate})
-        rel.append(compare(s, ["annual", "quarterly_okr"], replications=80, seed=7).paired.set_index("kpi").loc["total_value"])
-    assert rel[0]["rel_mean"] < rel[1]["rel_mean"] < rel[2]["rel_mean"]
-    assert rel[0]["rel_ci_high"] < rel[2]["rel_ci_low"]
+    """Everything else fixed: more market shifts, more advantage (Clark 2016); 100 replications.
+
+    The default scenario is the dynamic preset, so its arm (1.5 shifts a year) reuses that
+    comparison from the turbulence claim.
+
+    The claim holds only relatively: shifts make the whole portfolio worth less (annual's
+    total value falls by about 40% from no shifts to 6 a year), and the absolute advantage
+    falls with it, while quarterly's share of it grows.
+    """
+    def claim(seed: int) -> list[dict]:
+        rel = [_advantage(Scenario().replace({"market.shift_rate": rate}), seed) for rate in SHIFT_RATES]
+        msg = "; ".join(f"rate {rate}: {numbers(r)}" for rate, r in zip(SHIFT_RATES, rel, strict=True))
+        assert rel[0]["rel_mean"] < rel[1]["rel_mean"] < rel[2]["rel_mean"], msg
+        assert rel[0]["rel_ci_high"] < rel[2]["rel_ci_low"], msg
+        return rel
+
+    over_seeds(claim)
 
 
-def _total(scenario: str, policy: Policy, replications: int = 100, seed: int = 11):
-    c = compare(scenario, [Policy.preset("annual"), policy], replications=replications, seed=seed)
-    return c.paired.set_index("kpi").loc["total_value"]
+#: The counter-cases: quarterly variants that should lose to, or tie with, annual in a mature market.
+_QUARTERLY, _CYCLES = Policy.preset("quarterly_okr"), Policy.preset("only_agility")
+COUNTER = (
+    _QUARTERLY.replace({"planning_cost": 2.5}, name="quarterly_costly"),
+    _QUARTERLY.replace({"planning_cost": 2.0}, name="quarterly_less_costly"),
+    _CYCLES.replace({"planning_cost": 2.0}, name="cycles_costly_planning"),
+    _CYCLES.replace({"planning_cost": 1.0, "switch_loss": 0.8, "ramp_up_weeks": 4}, name="cycles_costly_switching"),
+)
+
+
+#: Equivalence margin of the "tie" claims: this share of annual's mean total value in the same
+#: replications (why 2%: see test_counter_case_ties_at_a_lower_planning_cost).
+TIE_SHARE = 0.02
+
+
+@functools.cache
+def _mature(seed: int) -> Comparison:
+    """All counter-cases against annual in one comparison: 100 paired replications, one annual run each."""
+    return compare("mature", [Policy.preset("annual"), *COUNTER], replications=100, seed=seed)
+
+
+def _loses(policy: str) -> None:
+    def claim(seed: int) -> dict:
+        row = _total(_mature(seed), policy)
+        assert row["ci_high"] < 0, f"{policy}: {numbers(row)}"
+        return row
+
+    over_seeds(claim)
+
+
+def _ties(policy: str) -> None:
+    def claim(seed: int) -> dict:
+        res = tie(_mature(seed), policy, share=TIE_SHARE)
+        assert res["equivalent"], f"{policy} not shown equivalent within ±{TIE_SHARE:.0%}: {numbers(res)}"
+        return res
+
+    over_seeds(claim)
 
 
 def test_counter_case_annual_wins_in_a_mature_market_with_costly_planning():
     """Few shifts, few new ideas, heavy quarterly planning (2.5 team-weeks per team): annual wins."""
-    costly = Policy.preset("quarterly_okr").replace({"planning_cost": 2.5}, name="quarterly_costly")
-    assert _total("mature", costly)["ci_high"] < 0
+    _loses("quarterly_costly")
 
 
 def test_counter_case_ties_at_a_lower_planning_cost():
-    tie = _total("mature", Policy.preset("quarterly_okr").replace({"planning_cost": 2.0}, name="quarterly_costly"))
-    assert tie["ci_low"] < 0 < tie["ci_high"]
+    """At 2.0 team-weeks per planning event quarterly and annual tie in a mature market.
+
+    A tie is equivalence within ±2% of annual's mean total value (computed per comparison by
+    `validation_helpers.tie`), shown by two one-sided tests at 5%.  Why 2%: it is below every
+    difference this file calls a win or a loss (the costly-planning losses are 3-4% of
+    annual's value, quarterly's gains 13-35%), so "tie" and "loss" cannot describe the same
+    result, and it is far below the gains the kit's story is about.  The difference is not
+    zero (annual leads by about 1%, and its 95% interval excludes zero at every seed, so the
+    old check "the interval includes zero" fails here); it is smaller than the margin.
+    """
+    _ties("quarterly_less_costly")
 
 
-def test_counter_case_quarterly_cycles_alone():
-    """Only the cadence (agility) switched on: costly planning loses, costly switching ties."""
-    planning = Policy.preset("only_agility").replace({"planning_cost": 2.0}, name="cycles_costly_planning")
-    assert _total("mature", planning)["ci_high"] < 0
-    switching = Policy.preset("only_agility").replace(
-        {"planning_cost": 1.0, "switch_loss": 0.8, "ramp_up_weeks": 4}, name="cycles_costly_switching")
-    row = _total("mature", switching)
-    assert row["ci_low"] < 0 < row["ci_high"]
+def test_counter_case_quarterly_cycles_alone_with_costly_planning_loses():
+    """Only the cadence (agility) switched on, with costly planning (2.0): annual wins."""
+    _loses("cycles_costly_planning")
 
 
-@pytest.mark.parametrize(
-    ("effect", "scenario", "kpi", "direction"),
-    [
-        ("agility", "dynamic", "lead_time_weeks", "down"),
-        ("agility", "disruption", "adaptation_lag_weeks", "down"),
-        ("agility", "dynamic", "aligned_capacity_share", "up"),
-        ("alignment", "dynamic", "lead_time_weeks", "down"),  # horizontal alignment: shared work in step
-        ("alignment", "disruption", "aligned_capacity_share", "up"),  # budgets and power stop following legacy
-        ("alignment", "disruption", "adaptation_lag_weeks", "down"),
-        ("transparency", "dynamic", "conflicts_caught_early", "up"),
-        ("transparency", "dynamic", "conflicts_caught_late", "down"),
-        ("learning", "dynamic", "estimation_error", "down"),
-    ],
-)
+def test_counter_case_quarterly_cycles_alone_with_costly_switching_ties():
+    """Only the cadence switched on, cheap planning but costly switching: a tie.
+
+    The tie is equivalence within ±2% of annual's mean total value, for the reasons given in
+    `test_counter_case_ties_at_a_lower_planning_cost`.
+    """
+    _ties("cycles_costly_switching")
+
+
+#: (effect, scenario, kpi, direction): switching on only `effect` moves `kpi` against annual.
+ABLATIONS = [
+    ("agility", "dynamic", "lead_time_weeks", "down"),
+    ("agility", "disruption", "adaptation_lag_weeks", "down"),
+    ("agility", "dynamic", "aligned_capacity_share", "up"),
+    ("alignment", "dynamic", "lead_time_weeks", "down"),  # horizontal alignment: shared work in step
+    ("alignment", "disruption", "aligned_capacity_share", "up"),  # budgets and power stop following legacy
+    ("alignment", "disruption", "adaptation_lag_weeks", "down"),
+    ("transparency", "dynamic", "conflicts_caught_early", "up"),
+    ("transparency", "dynamic", "conflicts_caught_late", "down"),
+    ("learning", "dynamic", "estimation_error", "down"),
+]
+
+#: Claims the current model fails, with its numbers; strict, so the marker must go once it passes.
+MODEL_1_DEFECTS = {
+    ("alignment", "disruption", "adaptation_lag_weeks", "down"): pytest.mark.xfail(
+        strict=True, raises=AssertionError, reason=(
+            "model 1 defect: alignment alone does not shorten the adaptation lag after the disruption at every "
+            "seed: paired CI of the lag difference includes 0 at seed 2 (mean_diff=-6.6 wk, CI [-13.6, +0.36]) "
+            "and seed 3 (-2.9 wk, [-9.5, +3.7]); seed 1 only just passes (-7.6 wk, [-15.2, -0.06]); "
+            "fixed by model 2 (issue 12)")),
+}
+
+
+@functools.cache
+def _ablations(scenario: str, seed: int) -> Comparison:
+    """Every single-effect policy a claim needs in `scenario`, against annual: 40 replications."""
+    effects = sorted({effect for effect, s, _, _ in ABLATIONS if s == scenario})
+    return compare(scenario, ["annual", *(f"only_{e}" for e in effects)], replications=40, seed=seed)
+
+
+@pytest.mark.parametrize(("effect", "scenario", "kpi", "direction"),
+                         [pytest.param(*a, marks=MODEL_1_DEFECTS.get(a, ())) for a in ABLATIONS])
 def test_each_ablation_moves_its_own_kpi(effect, scenario, kpi, direction):
-    c = compare(scenario, ["annual", f"only_{effect}"], replications=40, seed=5)
-    row = c.paired.set_index("kpi").loc[kpi]
-    if direction == "up":
-        assert row["ci_low"] > 0, row
-    else:
-        assert row["ci_high"] < 0, row
+    def claim(seed: int) -> dict:
+        row = _ablations(scenario, seed).paired.set_index(["kpi", "policy"]).loc[(kpi, f"only_{effect}")]
+        if direction == "up":
+            assert row["ci_low"] > 0, numbers(row)
+        else:
+            assert row["ci_high"] < 0, numbers(row)
+        return row
+
+    over_seeds(claim)
 
 
 def test_each_ablation_pays_its_own_cost():
-    c = compare("dynamic", ["annual", "only_agility", "only_alignment", "only_transparency", "only_learning"],
-                replications=10, seed=3)
-    overhead = c.paired[c.paired.kpi == "overhead_share"].set_index("policy")["mean_diff"]
-    assert (overhead > 0).all(), overhead  # every effect's benefit comes with planning time
+    """Every effect's benefit comes with planning time: overhead rises, with a CI above zero.
+
+    In the current model the overhead share is the same in every replication and seed, so the
+    interval is a point; the claim still runs at every seed so that a model whose overhead
+    varies is held to it.
+    """
+    def claim(seed: int) -> object:
+        p = _ablations("dynamic", seed).paired
+        overhead = p[p.kpi == "overhead_share"].set_index("policy")
+        assert (overhead["ci_low"] > 0).all(), overhead[["mean_diff", "ci_low", "ci_high"]].to_string()
+        return overhead
+
+    over_seeds(claim)
 
 
 def test_optimizers_curse_reproduced_by_the_estimation_model():
-    rng = np.random.default_rng(1)
-    sigma = 0.5
-    disappointment = optimizers_curse(3, sigma, 200_000, rng)
-    assert disappointment == pytest.approx(0.846 * sigma, rel=0.02)  # E[max of 3 N(0,1)] = 0.8463
-    assert optimizers_curse(1, sigma, 200_000, rng) == pytest.approx(0.0, abs=0.01)
+    def claim(seed: int) -> float:
+        rng = np.random.default_rng(seed)
+        sigma = 0.5
+        disappointment = optimizers_curse(3, sigma, 200_000, rng)
+        assert disappointment == pytest.approx(0.846 * sigma, rel=0.02)  # E[max of 3 N(0,1)] = 0.8463
+        assert optimizers_curse(1, sigma, 200_000, rng) == pytest.approx(0.0, abs=0.01)
+        return disappointment
+
+    over_seeds(claim)
 
 
 def test_selected_work_disappoints_and_learning_cures_it():
-    """The optimizer's curse emerges in the model: chosen work looked better than it was."""
-    from okrsim.experiments.statistics import mean_ci
+    """The optimizer's curse emerges in the model: chosen work looked better than it was.
 
-    def disappointment(policy: str) -> np.ndarray:
-        return np.array([np.nanmean(okrsim.simulate(Scenario(), Policy.preset(policy), s).cycles["disappointment"])
-                         for s in range(40)])
+    40 replications per seed; "learning cures it" is a paired claim: the quarterly_okr
+    policy, which learns, disappoints less than annual in the same worlds (CI below zero).
+    """
+    def disappointment(policy: str, seed: int) -> np.ndarray:
+        return np.array([np.nanmean(okrsim.simulate(Scenario(), Policy.preset(policy),
+                                                    okrsim.replication_seed(seed, r)).cycles["disappointment"])
+                         for r in range(40)])
 
-    naive, learning = disappointment("annual"), disappointment("quarterly_okr")
-    assert mean_ci(naive)[1] > 0
-    assert learning.mean() < naive.mean()
+    def claim(seed: int) -> dict:
+        naive, learning = disappointment("annual", seed), disappointment("quarterly_okr", seed)
+        cure = paired(learning, naive, better="lower")
+        m, lo, hi, n = mean_ci(naive)
+        msg = f"naive mean={m:.4g} ci=[{lo:.4g}, {hi:.4g}] n={n}; learning - naive: {numbers(cure)}"
+        assert lo > 0, msg
+        assert cure["ci_high"] < 0, msg
+        return {"naive": (m, lo, hi), "cure": cure}
+
+    over_seeds(claim)
 
 
 def test_learning_is_driven_by_evidence_not_by_meetings():
