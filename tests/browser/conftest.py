@@ -14,6 +14,7 @@ as a `PageReloadWarning` in the test output; a load that failed with page errors
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
@@ -301,9 +302,22 @@ class Server:
 
 @pytest.fixture
 def notebook_dir(tmp_path: Path) -> Path:
-    """A copy of notebooks/, so that autosave in the browser never touches the stored notebooks."""
+    """A copy of notebooks/ with every output cleared, so that autosave in the browser never
+    touches the stored notebooks, and the tests see only what running the notebook draws.
+
+    A stored widget output names a model that died with the kernel that made it; JupyterLab
+    logs "widget model not found" for it if the new kernel connects before the output is
+    replaced, which on a loaded machine it sometimes does (jupyterlab/jupyterlab#15361).
+    Those errors say nothing about the notebook, and would hide the ones that do.
+    """
     target = tmp_path / "notebooks"
     shutil.copytree(ROOT / "notebooks", target, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    for path in target.glob("*.ipynb"):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                cell["outputs"], cell["execution_count"] = [], None
+        path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
     return target
 
 
