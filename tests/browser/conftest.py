@@ -49,6 +49,19 @@ SERVER_START_SECONDS = 300.0
 SLICE_MS = 5_000.0
 
 
+#: What JupyterLab's widget renderer logs when a displayed widget's model never arrived (see `Waits.lab_run`).
+LAB_LOST_MODEL = "Error: widget model not found"
+
+
+def clear_outputs(path: Path) -> None:
+    """Remove every output and execution count of the notebook at `path`, in place."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
+
+
 class PageReloadWarning(UserWarning):
     """A page load was slow and was retried once (shown in pytest's warnings summary)."""
 
@@ -224,6 +237,37 @@ class Waits:
         """A page load, retried once if it was only slow (see `load_with_one_retry`)."""
         self.retries += load_with_one_retry(load, self.log, self.deadline, what)
 
+    def lab_run(self, attempt: Callable[[], None], server: Server, what: str) -> None:
+        """Open and run a notebook in JupyterLab (``attempt()``), once more if JupyterLab lost a
+        widget model.
+
+        Under load, JupyterLab sometimes logs "widget model not found" for a widget that a cell
+        had just created and displayed (seen in about one run in six of the explorer's tests
+        with a second ``make test`` running, never on an idle machine).  Lab's widget manager
+        waits 2 s for a displayed model to be registered; the model's ``comm_open`` had arrived
+        first, so the likely cause is Lab's manager for the notebook being created only after
+        the kernel session is ready, later than the first cells ran (an upstream race, not
+        confirmed).  If that is the only error and no page load was retried yet, the
+        notebook's kernel is shut down, its outputs are cleared, and the notebook is opened and
+        run once more; a `PageReloadWarning` says so.  A second failure fails the test.
+        """
+        try:
+            attempt()
+            return
+        except pytest.fail.Exception as exc:
+            lost = self.log.errors and all(LAB_LOST_MODEL in e for e in self.log.errors)
+            if not lost or self.retries or self.deadline.left_ms() <= 0:
+                raise
+            message = f"{what}: JupyterLab lost a widget model ({str(exc).splitlines()[0][:160]}); running once more"
+        print(message, flush=True)
+        warnings.warn(message, PageReloadWarning, stacklevel=2)
+        self.retries += 1
+        server.shut_down_kernels()
+        for path in Path(server.cwd).glob("*.ipynb"):
+            clear_outputs(path)
+        self.log.errors.clear()
+        attempt()
+
 
 @pytest.fixture
 def budget_seconds() -> float:
@@ -269,7 +313,16 @@ class Server:
         self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         self.url = url
+        self.cwd = cwd
         self.log_path = home / "server.log"
+
+    def shut_down_kernels(self) -> None:
+        """Delete every session (and its kernel) through the server's REST API."""
+        with urllib.request.urlopen(self.url + "/api/sessions", timeout=30) as r:
+            sessions = json.loads(r.read())
+        for session in sessions:
+            request = urllib.request.Request(f"{self.url}/api/sessions/{session['id']}", method="DELETE")
+            urllib.request.urlopen(request, timeout=60).close()
 
     def wait(self, path: str | None = None, timeout: float = SERVER_START_SECONDS) -> None:
         """Until `path` answers 200 (or, with no path, the port accepts connections)."""
@@ -313,11 +366,7 @@ def notebook_dir(tmp_path: Path) -> Path:
     target = tmp_path / "notebooks"
     shutil.copytree(ROOT / "notebooks", target, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     for path in target.glob("*.ipynb"):
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        for cell in nb["cells"]:
-            if cell["cell_type"] == "code":
-                cell["outputs"], cell["execution_count"] = [], None
-        path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
+        clear_outputs(path)
     return target
 
 

@@ -72,20 +72,24 @@ def test_notebook_runs_in_jupyterlab_and_draws_every_chart_offline(name, lab, pa
     cells, expected = stored_charts(name)
     assert expected > 0, f"{name} should display charts"
     stem = Path(name).stem
-    try:
-        _open(waits, lab.url, name)
-        _run_all(waits, name, cells)
-        waits.function(f"n => ({COUNT_CHARTS})() >= n", f"{expected} charts of {name}", arg=expected)
-    finally:
-        screenshot(page, f"lab-{stem}-end")
-    assert page.evaluate(COUNT_CHARTS) == expected
     panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+    explorer = panel.locator(".okrsim-explorer")
+
+    def attempt() -> None:
+        try:
+            _open(waits, lab.url, name)
+            _run_all(waits, name, cells)
+            waits.function(f"n => ({COUNT_CHARTS})() >= n", f"{expected} charts of {name}", arg=expected)
+        finally:
+            screenshot(page, f"lab-{stem}-end")
+        waits.until(lambda ms: explorer.locator(".vega-embed svg.marks").first.wait_for(timeout=ms),
+                    f"the explorer's first chart in {name}")
+
+    waits.lab_run(attempt, lab, name)
+    assert page.evaluate(COUNT_CHARTS) == expected
     panel.locator(".jp-OutputArea-output .vega-embed").first.scroll_into_view_if_needed()
     page.wait_for_timeout(500)  # let the browser paint what content-visibility skipped while off screen
     screenshot(page, f"lab-{stem}-first-chart")
-    explorer = panel.locator(".okrsim-explorer")
-    waits.until(lambda ms: explorer.locator(".vega-embed svg.marks").first.wait_for(timeout=ms),
-                f"the explorer's first chart in {name}")
     assert explorer.locator(".widget-slider").count() > 0
     explorer.first.scroll_into_view_if_needed()
     page.wait_for_timeout(500)
