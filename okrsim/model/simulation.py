@@ -164,7 +164,7 @@ class _Engine:
         env, cadence = self.env, self.policy.cadence_weeks
         while True:
             yield env.timeout(cadence)
-            t = int(round(env.now))
+            t = round(env.now)  # planning events fall on whole weeks
             self.counts["planning"] += 1
             self.reveal(bisect.bisect_right(self.world.arrival, t))
             for team in self.teams:
