@@ -273,3 +273,25 @@ def test_default_run_has_fewer_events_than_weekly_ticks_alone_would_make():
     for name in ("annual", "quarterly_okr"):
         r = simulate(Scenario(), Policy.preset(name), 1)
         assert r.n_events < 156 * (8 + 1) * 0.6, (name, dict(r.event_counts))
+
+
+def test_reallocation_share_is_half_the_change_of_theme_shares_between_years():
+    from okrsim.model.kpis import reallocation_shares
+
+    year = np.zeros((52, 3))
+    year[:, 0] = 1.0  # all work on theme 0
+    moved = year.copy()
+    moved[:, 0], moved[:, 1] = 0.75, 0.25  # a quarter moves to theme 1
+    assert reallocation_shares(np.vstack([year, moved, moved])).tolist() == [0.25, 0.0]
+    assert len(reallocation_shares(year)) == 0  # one year: nothing to compare
+    r = simulate(Scenario(), Policy.preset("annual"), 3)
+    assert 0.0 <= r.kpis["reallocation_share"] <= 1.0
+
+
+def test_unplanned_starts_count_ideas_started_before_any_plan_included_them():
+    r = simulate(Scenario(), Policy.preset("annual"), 5)
+    ini = r.initiatives
+    started = ini["start_week"].notna()
+    assert r.kpis["unplanned_starts"] == (started & ini["believed_value_at_start"].isna()).sum()
+    frozen = Scenario().replace({"portfolio.idea_rate": 0.0})  # nothing arrives after the first plan
+    assert simulate(frozen, Policy.preset("annual"), 5).kpis["unplanned_starts"] == 0

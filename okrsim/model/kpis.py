@@ -30,6 +30,7 @@ __all__ = [
     "compute_kpis",
     "kpi",
     "realised_values",
+    "reallocation_shares",
     "weekly_attractiveness",
 ]
 
@@ -73,6 +74,10 @@ KPIS: tuple[KpiSpec, ...] = (
     KpiSpec("okr_score_mean", "score", "higher", "mean key-result score (0-1) of completed OKR cycles"),
     KpiSpec("initiatives_delivered", "initiatives", "higher", "initiatives delivered within the horizon"),
     KpiSpec("initiatives_stopped", "stops", "lower", "times running work was stopped"),
+    KpiSpec("unplanned_starts", "initiatives", "higher",
+            "initiatives started before any plan included them (they arrived after the plan in force)"),
+    KpiSpec("reallocation_share", "share per year", "higher",
+            "share of capacity that moved between themes from one year to the next"),
 )
 
 _BY_NAME = {k.name: k for k in KPIS}
@@ -152,6 +157,23 @@ def belief_error(record: RunRecord, beliefs: Beliefs, known: int) -> float:
     logv = believed_log_value(log_value + ideas.est_error[:known], ideas.theme[:known], beliefs,
                               math.log(record.portfolio.value_median))
     return float(np.mean(np.abs(logv - log_value)))
+
+
+def reallocation_shares(theme_capacity: np.ndarray, year: int = 52) -> np.ndarray:
+    """Share of capacity moved between themes from each whole year to the next.
+
+    Half the sum over themes of the absolute change in each theme's share of the year's work
+    (0: the same split, 1: all work moved), the measure of McKinsey's resource-reallocation
+    studies (Hall, Lovallo and Musters 2012; Atsmon 2016: the average firm moves about 8% of
+    its capital between units a year).  One value per pair of consecutive whole years.
+    """
+    years = len(theme_capacity) // year
+    if years < 2:
+        return np.empty(0)
+    work = theme_capacity[: years * year].reshape(years, year, -1).sum(axis=1)
+    total = work.sum(axis=1, keepdims=True)
+    share = np.divide(work, total, out=np.zeros_like(work), where=total > 0)
+    return 0.5 * np.abs(np.diff(share, axis=0)).sum(axis=1)
 
 
 #: Share of work the new leading themes must reach for the organisation to count as adapted.
@@ -239,4 +261,7 @@ def compute_kpis(record: RunRecord) -> dict[str, float]:
         "okr_score_mean": float(np.mean(scores)) if scores else math.nan,
         "initiatives_delivered": float(len(delivered)),
         "initiatives_stopped": float(record.n_stops.sum()),
+        # chosen on no plan's estimates: ad-hoc intake (and, later, a change board)
+        "unplanned_starts": float(np.count_nonzero(~np.isnan(record.start_week) & np.isnan(record.selected_logv))),
+        "reallocation_share": float(moved.mean()) if len(moved := reallocation_shares(work_by_theme)) else math.nan,
     }
