@@ -9,7 +9,7 @@ test has one time budget (`Deadline`, ``OKRSIM_BROWSER_BUDGET`` seconds, 600 by 
 every wait polls its condition with what is left of it (`wait_until`), while failing at once
 when the page reports an error, so a real fault is still reported quickly.  A page load that
 is merely slow (no error) is retried once (`load_with_one_retry`), and the retry is recorded
-as a `PageReloadWarning` in the test output; a load that failed with page errors is not retried.
+as a warning in the test output; a load that failed with page errors is not retried.
 """
 
 from __future__ import annotations
@@ -62,8 +62,11 @@ def clear_outputs(path: Path) -> None:
     path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
 
 
-class PageReloadWarning(UserWarning):
-    """A page load was slow and was retried once (shown in pytest's warnings summary)."""
+#: The warning a retried page load or notebook run gives (shown in pytest's warnings summary).
+#: A plain UserWarning: pytest-xdist re-creates a worker's warning in the controller by importing
+#: the class's module by name, and a class defined in this conftest cannot be found there (it
+#: crashed a whole run with INTERNALERROR the first time a retry happened under xdist).
+RETRY_WARNING = UserWarning
 
 
 class Deadline:
@@ -120,7 +123,7 @@ def load_with_one_retry(load: Callable[[Deadline], None], log: ConsoleLog, deadl
 
     The first attempt gets half of the budget (at most `first_at_most` seconds).  If it times
     out or the navigation fails while the page has reported no error, the load runs once more
-    with the rest of the budget, and a `PageReloadWarning` says so in the test output.  A
+    with the rest of the budget, and a warning says so in the test output.  A
     load that went wrong with page errors is not retried: those errors fail the test.
 
     Returns
@@ -139,7 +142,7 @@ def load_with_one_retry(load: Callable[[Deadline], None], log: ConsoleLog, deadl
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         message = f"{what}: first load not ready after {deadline.elapsed():.0f} s ({first_line}); reloading once"
     print(message, flush=True)
-    warnings.warn(message, PageReloadWarning, stacklevel=2)
+    warnings.warn(message, RETRY_WARNING, stacklevel=2)
     load(deadline)
     return 1
 
@@ -249,7 +252,7 @@ class Waits:
         the kernel session is ready, later than the first cells ran (an upstream race, not
         confirmed).  If that is the only error and no page load was retried yet, the
         notebook's kernel is shut down, its outputs are cleared, and the notebook is opened and
-        run once more; a `PageReloadWarning` says so.  A second failure fails the test.
+        run once more; a warning says so.  A second failure fails the test.
         """
         try:
             attempt()
@@ -260,7 +263,7 @@ class Waits:
                 raise
             message = f"{what}: JupyterLab lost a widget model ({str(exc).splitlines()[0][:160]}); running once more"
         print(message, flush=True)
-        warnings.warn(message, PageReloadWarning, stacklevel=2)
+        warnings.warn(message, RETRY_WARNING, stacklevel=2)
         self.retries += 1
         server.shut_down_kernels()
         for path in Path(server.cwd).glob("*.ipynb"):

@@ -64,3 +64,14 @@ def test_a_page_error_fails_at_once_and_is_not_retried(page_and_log, waits):
         waits.load(load, "the tiny page")
     assert len(attempts) == 1
     log.errors.clear()  # the error was the point of this test
+
+
+def test_the_retry_warning_can_cross_from_an_xdist_worker(waits):
+    """pytest-xdist re-creates a worker's warning in the controller by importing its class's
+    module by name; a class only a conftest defines crashed a whole parallel run once."""
+    import subprocess
+    import sys
+
+    cls = sys.modules[type(waits).__module__].RETRY_WARNING
+    code = f"import importlib; assert issubclass(getattr(importlib.import_module({cls.__module__!r}), {cls.__name__!r}), Warning)"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd="/")
