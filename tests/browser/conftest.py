@@ -378,6 +378,7 @@ def lab(browser: object, notebook_dir: Path, tmp_path: Path) -> Iterator[Server]
     port = free_port()
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ServerApp.token=",
            "--ServerApp.password=", "--allow-root", "--ServerApp.ip=127.0.0.1", f"--ServerApp.root_dir={notebook_dir}",
+           "--ServerApp.disable_check_xsrf=True",  # lets `Server.shut_down_kernels` DELETE sessions (local test server)
            "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
            *SERVER_KERNEL_FLAGS]
     server = Server(cmd, f"http://127.0.0.1:{port}", tmp_path / "lab-home", notebook_dir)

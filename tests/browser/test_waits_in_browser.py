@@ -75,3 +75,17 @@ def test_the_retry_warning_can_cross_from_an_xdist_worker(waits):
     cls = sys.modules[type(waits).__module__].RETRY_WARNING
     code = f"import importlib; assert issubclass(getattr(importlib.import_module({cls.__module__!r}), {cls.__name__!r}), Warning)"
     subprocess.run([sys.executable, "-c", code], check=True, cwd="/")
+
+
+def test_the_lab_server_shuts_its_kernels_down_for_a_retry(lab):
+    """`Waits.lab_run` needs it before it runs a notebook once more (a 403 here failed that retry once)."""
+    import json
+    import urllib.request
+
+    body = json.dumps({"path": "x.ipynb", "type": "notebook", "name": "x.ipynb", "kernel": {"name": "python3"}})
+    request = urllib.request.Request(lab.url + "/api/sessions", data=body.encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=120).close()
+    lab.shut_down_kernels()
+    with urllib.request.urlopen(lab.url + "/api/sessions", timeout=30) as r:
+        assert json.loads(r.read()) == []
