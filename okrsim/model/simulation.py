@@ -117,17 +117,25 @@ class _Engine:
         """Run to the horizon."""
         env, world = self.env, self.world
         self.planner.plan(0)  # the first plan, before any team starts
-        processes = [
-            env.process(market_process(env, world.path, self.on_market_change)),
-            env.process(arrival_process(env, world.arrival, self.initiatives.n_known, self.on_arrival)),
-            env.process(self.planning_process()),
+        generators = [
+            market_process(env, world.path, self.on_market_change),
+            arrival_process(env, world.arrival, self.initiatives.n_known, self.on_arrival),
+            self.planning_process(),
         ]
+        for generator in generators:
+            env.process(generator)
         for team in self.teams:
-            team.process = env.process(self.team_process(team))
-            processes.append(team.process)
+            generator = self.team_process(team)
+            team.process = env.process(generator)
+            generators.append(generator)
         env.run(until=self.weeks)
         for team in self.teams:
             self.advance(team, float(self.weeks), complete=False)
+        # The suspended processes and the events they wait for hold this run in reference
+        # cycles; closing them lets reference counting free its state at once instead of
+        # leaving it to the cyclic garbage collector (which costs far more).
+        for generator in generators:
+            generator.close()
         self.counts["end"] += 1
 
     def on_market_change(self, index: int) -> None:
