@@ -246,7 +246,7 @@ class Waits:
 
         Under load, JupyterLab sometimes logs "widget model not found" for a widget that a cell
         had just created and displayed (seen in about one run in six of the explorer's tests
-        with a second ``make test`` running, never on an idle machine).  Lab's widget manager
+        with a second ``make test`` running, and once in a fresh-clone CI run on a quiet machine).  Lab's widget manager
         waits 2 s for a displayed model to be registered; the model's ``comm_open`` had arrived
         first, so the likely cause is Lab's manager for the notebook being created only after
         the kernel session is ready, later than the first cells ran (an upstream race, not
