@@ -6,10 +6,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.okrsim-installed
 LOCK := requirements/constraints.txt
-#: JupyterLab for people: no "official Jupyter news?" pop-up and no update check (the room may
-#: be offline; the pop-up is asked by the frontend whenever its fetchNews setting is unset, so
-#: jupyter/lab/settings/overrides.json sets it, and the server flags stop fetching altogether),
-#: and --allow-root because training VMs and containers run as root (ignored for other users).
+#: JupyterLab for people, set up by jupyter/lab/settings/overrides.json and the flags below:
+#: no "official Jupyter news?" pop-up and no update check (the room may be offline; the pop-up is
+#: asked by the frontend whenever its fetchNews setting is unset, and the server flags stop
+#: fetching altogether); widget messages on the kernel's main shell (overrides.json turns off
+#: JupyterLab's "comms over subshells", which runs widget callbacks on a second kernel thread
+#: while cells run: see docs/architecture.md); --allow-root because training VMs and containers
+#: run as root (ignored for other users).
 LAB_FLAGS := --allow-root --LabApp.app_settings_dir=$(CURDIR)/jupyter/lab/settings --LabApp.news_url=None \
 	--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
 #: Both test steps run in parallel on every core (pytest-xdist); a file's tests stay on one worker

@@ -293,3 +293,32 @@ def test_unknown_focus_or_chart_is_refused():
         Explorer(settings=Settings(replications=2), focus=["policy.cadense_weeks"], workers=1)
     with pytest.raises(ParameterError, match="valid charts are value"):
         Explorer(settings=Settings(replications=2), charts=["values"], workers=1)
+
+
+def test_updates_from_two_threads_take_turns(explorer, monkeypatch):
+    """JupyterLab may run a widget callback on a kernel subshell thread while a cell runs: two
+    updates must not interleave (the second waits for the first to finish drawing)."""
+    import okrsim.views.explorer as module
+
+    inside, most, entered = [0], [0], threading.Event()
+    real = module.build_panel
+
+    def slow_build(*args, **kwargs):
+        inside[0] += 1
+        most[0] = max(most[0], inside[0])
+        entered.set()
+        try:
+            threading.Event().wait(0.3)  # long enough for the other thread to arrive
+            return real(*args, **kwargs)
+        finally:
+            inside[0] -= 1
+
+    monkeypatch.setattr(module, "build_panel", slow_build)
+    before = explorer.updates
+    other = threading.Thread(target=explorer.update)
+    other.start()
+    assert entered.wait(10)
+    assert explorer.update()
+    other.join(30)
+    assert most[0] == 1, "two updates ran at the same time"
+    assert explorer.updates == before + 2

@@ -22,6 +22,7 @@ import asyncio
 import base64
 import hashlib
 import math
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -351,6 +352,9 @@ class Explorer:
         self.workers = _default_workers() if workers == "auto" else int(workers)
         self._evaluator: Evaluator | None = None
         self._handle: asyncio.TimerHandle | None = None
+        # JupyterLab may run widget callbacks on a kernel subshell thread while a cell runs
+        # (docs/architecture.md): updates and redraws take turns on this lock.
+        self._lock = threading.RLock()
         self._applying = False
         self._stale: set[str] = set()
         self.panel: Panel | None = None
@@ -646,6 +650,10 @@ class Explorer:
 
     def update(self) -> bool:
         """Re-run with the current controls and redraw; returns False if the input was refused."""
+        with self._lock:
+            return self._update()
+
+    def _update(self) -> bool:
         t0 = time.perf_counter()
         try:
             settings = self.current_settings()
@@ -677,6 +685,10 @@ class Explorer:
         return True
 
     def _redraw_visible(self) -> None:
+        with self._lock:
+            self._redraw_visible_locked()
+
+    def _redraw_visible_locked(self) -> None:
         if self.panel is None:
             return
         if not self.chart_widgets:
@@ -699,11 +711,12 @@ class Explorer:
 
     def redraw_all(self) -> None:
         """Bring every chart up to date (the explorer normally redraws only the visible one)."""
-        if self.panel is None:
-            return
-        for name, chart in panel_charts(self.panel, [n for n in self.chart_widgets if n in self._stale]).items():
-            self.chart_widgets[name].chart = chart
-        self._stale = set()
+        with self._lock:
+            if self.panel is None:
+                return
+            for name, chart in panel_charts(self.panel, [n for n in self.chart_widgets if n in self._stale]).items():
+                self.chart_widgets[name].chart = chart
+            self._stale = set()
 
     # ---------------------------------------------------------------------- export
     def export(self, directory: str | Path | None = None, formats: tuple[str, ...] = FORMATS) -> Path:

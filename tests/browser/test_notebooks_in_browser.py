@@ -100,3 +100,4 @@ def test_notebook_runs_in_jupyterlab_and_draws_every_chart_offline(name, lab, pa
     errors = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output[data-mime-type*='error']")
     assert errors.count() == 0
     assert log.errors == []
+    assert "create_subshell_request" not in log.kernel_requests, "widget messages must stay on the main shell"

@@ -103,6 +103,8 @@ def test_jupyterlab_runs_the_explorer_and_follows_a_slider(lab, page_and_log, sc
     assert "dynamic_custom" in status
     screenshot(page, "lab-explorer-after-slider")
     assert log.errors == []
+    assert "comm_msg" in log.kernel_requests, "the slider's change should have reached the kernel"
+    assert "create_subshell_request" not in log.kernel_requests, "widget messages must stay on the main shell"
 
 
 def test_voila_dashboard_renders_without_code_and_responds(voila, page_and_log, screenshot, waits):
@@ -163,6 +165,9 @@ def test_make_lab_runs_as_root_without_news_or_update_popups(make_lab, page_and_
         const p = r.schema.properties;
         return {fetchNews: p.fetchNews.default, checkForUpdates: p.checkForUpdates.default, user: r.settings}; }""")
     assert defaults == {"fetchNews": "false", "checkForUpdates": False, "user": {}}, defaults
+    kernels = page.evaluate("""async () => (await (await fetch(
+        '/lab/api/settings/@jupyterlab/apputils-extension:kernels-settings')).json()).schema.properties""")
+    assert kernels["commsOverSubshells"]["default"] == "disabled", "widget callbacks must not run beside cells"
     assert page.evaluate("async () => (await (await fetch('/lab/api/news')).json()).news") == []
     if os.geteuid() == 0:
         assert "--allow-root" in make_lab.proc.args, "as root, Lab starts only with --allow-root"
