@@ -15,6 +15,7 @@ import simpy
 from scipy.special import ndtri
 
 from okrsim.core.params import Organisation, Portfolio
+from okrsim.model.clock import on_grid_array
 from okrsim.model.market import MarketPath
 
 __all__ = [
@@ -125,7 +126,7 @@ def _arrival_rows(rng: np.random.Generator, rate: float, weeks: int, width: int)
         block = _rows(rng, chunk, width)
         with np.errstate(over="ignore"):  # a vanishing rate puts the next arrival at infinity: none
             gaps = -np.log1p(-block[:, _GAP]) / rate
-            arrivals = t + gaps.cumsum()
+            arrivals = on_grid_array(t + gaps.cumsum())  # event times fall on the clock's grid
         keep = int(arrivals.searchsorted(weeks))  # arrival times never decrease
         blocks.append(block[:keep])
         times.append(arrivals[:keep])

@@ -14,6 +14,7 @@ import numpy as np
 import simpy
 
 from okrsim.core.params import Market
+from okrsim.model.clock import on_grid
 
 __all__ = ["MarketPath", "draw_market", "market_process", "n_top_themes"]
 
@@ -89,7 +90,7 @@ def draw_market(market: Market, weeks: int, rng: np.random.Generator, rng_percep
         new_z = rng.standard_normal(k)
         if t >= weeks:
             break
-        shifts.append((t, redraw_u, new_z))
+        shifts.append((on_grid(t), redraw_u, new_z))  # event times fall on the clock's grid
     shocks_by_week: dict[int, list[tuple[int, float]]] = {}
     for week, theme, factor in market.shocks:
         shocks_by_week.setdefault(week, []).append((theme, factor))

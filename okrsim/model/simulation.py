@@ -36,6 +36,7 @@ from okrsim.core.errors import ParameterError
 from okrsim.core.params import Policy, Scenario
 from okrsim.core.streams import SeedLike, as_seed_sequence
 from okrsim.model import governance as gov
+from okrsim.model.clock import on_grid
 from okrsim.model.ideas import arrival_process
 from okrsim.model.ledger import Ledger
 from okrsim.model.market import market_process
@@ -191,6 +192,8 @@ class _Engine:
                 self.pull(team)
             self.set_rates(team)
             wait = team.time_to_next()
+            if wait < math.inf:  # wake on the clock's grid (exact: now is on it too)
+                wait = on_grid(env.now + wait) - env.now
             team.sleeping = True
             try:
                 yield env.timeout(wait) if wait < math.inf else env.event()
