@@ -256,7 +256,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(comparison_table(c))
     print()
     print(baseline_headline(c))
-    print("\nWhere quarterly cycles do not pay: okrsim compare --scenario mature "
+    print("\nWhere quarterly cycles do not pay: okrsim compare --scenario mature_independent "
+          "--policies annual_gates,quarterly_okr (a tie); okrsim compare --scenario mature "
           "--set quarterly_okr.planning_cost=2.5")
     hook = _plugin_attr("okrsim.cli.views", "demo_report")
     if hook is not None and not args.no_report:
