@@ -26,18 +26,18 @@ SEMIANNUAL = {"cadence_weeks": 26, "can_stop_running_work": True, "political_wei
 
 #: A correct answer per task (what the solution notebooks arrive at).
 SOLUTIONS = {
-    "01-advantage": 30.0,
+    "01-advantage": 16.3,
     "01-price": "overhead_share",
     "02-predict": {"faster": "quarterly_okr", "annual_lag_weeks": 52, "quarterly_lag_weeks": 17},
     "02-measure": 30.0,
     "03-turbulence": 0.34,
     "03-sides": "ideas",
-    "04-planning-cost": {"quarterly_okr": 1.73, "only_agility": 1.04},
+    "04-planning-cost": {"quarterly_okr": 1.41, "only_agility": 0.7},
     "05-alignment": {"political_weight": 0.1, "budget_inertia": 0.3, "horizontal_alignment": 0.8},
     "05-focus": -1.0,
     "06-curse": {"best_of_3": 0.42, "best_of_10": 0.77},
     "06-cure": {"retrospectives": True},
-    "07-client": {"levers": SEMIANNUAL, "advantage_percent": 16.5, "overhead_percent": 5.0,
+    "07-client": {"levers": SEMIANNUAL, "advantage_percent": 12.0, "overhead_percent": 5.9,
                   "assumption_that_would_flip_it": GOOD_TEXT,
                   "main_risk": "Sponsors lose their weight in the ranking and may fight the new process openly."},
 }
@@ -78,7 +78,7 @@ WRONG = {
         ({"quarterly_okr": 1.0, "only_agility": 0.25}, "quarterly_okr:per_event_parity+only_agility:per_year_parity"),
         ({"quarterly_okr": 0.4, "only_agility": 2.5}, "quarterly_okr:preset+only_agility:too_high+order"),
         ({"quarterly_okr": 3.0, "only_agility": 1.0}, "quarterly_okr:too_high"),
-        ({"quarterly_okr": 1.73, "only_agility": 0.5}, "only_agility:too_low"),
+        ({"quarterly_okr": 1.41, "only_agility": 0.28}, "only_agility:too_low"),
     ],
     "05-alignment": [
         ({"horizontal_alignment": 1.0}, "horizontal_only"),
@@ -103,8 +103,10 @@ WRONG = {
     "07-client": [
         (_client(levers="quarterly_okr"), "over_budget"),
         (_client(levers={}), "unchanged"),
-        (_client(levers={"political_weight": 0.1, "budget_inertia": 0.3, "horizontal_alignment": 0.8,
-                         "retrospectives": True}), "below_textbook"),
+        # (model 2's annual process has a change board; with it, all of alignment plus learning on the annual
+        # cadence is no longer below the textbook OKR policy in the client's world; horizontal alignment and
+        # learning without the political levers still are)
+        (_client(levers={"horizontal_alignment": 0.8, "retrospectives": True}), "below_textbook"),
         (_client(advantage_percent=40), "claim_advantage"),
         (_client(advantage_percent=0.165), "claim_advantage"),
         (_client(overhead_percent=12), "claim_overhead"),
@@ -138,7 +140,21 @@ def test_every_task_has_a_solution_and_wrong_answers():
         assert t.tolerance and t.expects and t.variable.isupper() and len(t.hints) == 3
 
 
-@pytest.mark.parametrize("task_id", list(SOLUTIONS))
+#: Exercise 03 needs re-calibrating after the model change of issue 12, item 2 (the typical annual
+#: process has a change board): heavy_okr (planning cost 3.0) now loses against annual at every
+#: turbulence of the grid (relative advantage -7.3% at t = 0.1 to -1.8% at t = 0.7, CI -3.5% to
+#: +0.03% there), so there is no break-even inside it.  Strict: the marker must go once the
+#: exercise is re-calibrated (a decision for the exercise's author, not made here).
+RECALIBRATE_03 = pytest.mark.xfail(strict=True, reason=(
+    "exercise 03 needs re-calibrating: heavy_okr loses against the typical annual process (with change board) at "
+    "every turbulence of the grid, -7.3% at t=0.1 to -1.8% at t=0.7; no break-even in range"))
+
+
+def _marked(task_ids):
+    return [pytest.param(t, marks=RECALIBRATE_03) if t == "03-turbulence" else t for t in task_ids]
+
+
+@pytest.mark.parametrize("task_id", _marked(SOLUTIONS))
 def test_solution_passes(references, task_id):
     fb = references[task_id]["feedback"]
     assert fb.correct, fb.text()
@@ -155,7 +171,7 @@ def test_checks_are_fast_enough(references):
     assert time.perf_counter() - start < 5  # cached: instant
 
 
-@pytest.mark.parametrize("task_id", list(WRONG))
+@pytest.mark.parametrize("task_id", _marked(WRONG))
 def test_typical_wrong_answers_get_specific_different_feedback(references, task_id):
     ref = references[task_id]["feedback"].reference
     messages = []
@@ -266,11 +282,16 @@ def test_crossing_band_on_known_curves():
     assert math.isnan(none.crossing)
 
 
-def test_references_still_put_each_break_even_inside_its_grid():
+@RECALIBRATE_03
+def test_references_still_put_the_turbulence_break_even_inside_its_grid():
     """Calibration guard: a model change that moves a break-even out of an exercise's range fails here."""
     band, curve = turbulence_band()
     assert TURBULENCE_GRID[0] < band.low < band.crossing < band.high < TURBULENCE_GRID[-1]
     assert curve["high"][0] < 0 < curve["low"][-1]  # loses clearly at the low end, wins clearly at the high end
+
+
+def test_references_still_put_each_break_even_inside_its_grid():
+    """Calibration guard: a model change that moves a break-even out of an exercise's range fails here."""
     for policy, grid in COST_GRIDS.items():
         b, _ = planning_cost_band(policy)
         assert grid[0] < b.low < b.crossing < b.high < grid[-1] and not b.rising, policy
