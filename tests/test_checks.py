@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 
 import numpy as np
 import pytest
@@ -122,13 +121,8 @@ def _fresh_hints():
 
 @pytest.fixture(scope="module")
 def references() -> dict[str, dict]:
-    """Each task's correct feedback (computes every reference once), with how long it took."""
-    out = {}
-    for task_id, answer in SOLUTIONS.items():
-        start = time.perf_counter()
-        fb = check(task_id, answer)
-        out[task_id] = {"feedback": fb, "seconds": time.perf_counter() - start}
-    return out
+    """Each task's correct feedback (computes every reference once)."""
+    return {task_id: {"feedback": check(task_id, answer)} for task_id, answer in SOLUTIONS.items()}
 
 
 def test_every_task_has_a_solution_and_wrong_answers():
@@ -145,14 +139,19 @@ def test_solution_passes(references, task_id):
     assert fb.hint == "" and fb.status == "correct" and fb.text().startswith(f"✔ {task_id}: correct")
 
 
-def test_checks_are_fast_enough(references):
-    """First check of a task computes its reference (later ones are cached); generous on shared CPUs."""
-    slow = {k: round(v["seconds"], 1) for k, v in references.items() if v["seconds"] > 30}
-    assert not slow, slow
-    start = time.perf_counter()
+def test_a_second_check_does_not_simulate_again(references, monkeypatch):
+    """The first check of a task computes its reference; later ones (a participant's second
+    try) answer from the cache, without a single run.  How long the first one takes is
+    measured by ``benchmarks/bench_checks.py``, not here (a shared CPU makes a time limit
+    flaky: it failed a fresh-clone CI run under load)."""
+    import okrsim.model.simulation as simulation
+
+    def no_runs(self):
+        raise AssertionError("a cached check ran the model again")
+
+    monkeypatch.setattr(simulation._Engine, "run", no_runs)
     for task_id, answer in SOLUTIONS.items():
-        check(task_id, answer)
-    assert time.perf_counter() - start < 5  # cached: instant
+        assert check(task_id, answer).correct, task_id
 
 
 @pytest.mark.parametrize("task_id", list(WRONG))
