@@ -10,8 +10,9 @@ of a notebook's comparison changed on a different CPU.  Rounding every event tim
 of 2**-32 weeks (about 0.14 ms) makes such times equal again; because the grid step is a
 power of two, differences and sums of grid times are exact in binary floating point (for
 horizons up to 2**20 weeks), so ``now + (t - now) == t`` and no rounding error creeps back.
-A time can still straddle a grid point by one unit in the last place, with a probability of
-about 1e-6 per event.
+Two times that should coincide can still straddle a grid point: the chance is about one
+unit in the last place of the time over the tick, about 1e-4 per such pair late in a
+three-year run (ulp(156) = 2.8e-14 weeks against a tick of 2.3e-10).
 
 Work left when a team wakes on the grid instead of at the exact moment is at most half a
 tick times its rate, far below the teams' tolerance (`okrsim.model.teams.EPS`).

@@ -686,28 +686,25 @@ class Explorer:
 
     def _redraw_visible(self) -> None:
         with self._lock:
-            self._redraw_visible_locked()
-
-    def _redraw_visible_locked(self) -> None:
-        if self.panel is None:
-            return
-        if not self.chart_widgets:
-            charts = panel_charts(self.panel, self.chart_names)
-            for n, c in charts.items():
-                w = SharedJupyterChart(c, embed_options={"renderer": "svg", "actions": False})
-                w.add_class(f"okrsim-chart-{n}")
-                self.chart_widgets[n] = w
-            self.chart_tabs.children = list(self.chart_widgets.values())
-            self.chart_tabs.titles = [TAB_LABELS.get(n, CHARTS[n][0]) for n in self.chart_widgets]
-            self.chart_tabs.selected_index = 0
-            self._stale = set()
-            return
-        index = self.chart_tabs.selected_index or 0
-        shown = list(self.chart_widgets)
-        name = shown[index] if index < len(shown) else shown[0]
-        if name in self._stale:
-            self.chart_widgets[name].chart = panel_charts(self.panel, [name])[name]
-            self._stale.discard(name)
+            if self.panel is None:
+                return
+            if not self.chart_widgets:
+                charts = panel_charts(self.panel, self.chart_names)
+                for n, c in charts.items():
+                    w = SharedJupyterChart(c, embed_options={"renderer": "svg", "actions": False})
+                    w.add_class(f"okrsim-chart-{n}")
+                    self.chart_widgets[n] = w
+                self.chart_tabs.children = list(self.chart_widgets.values())
+                self.chart_tabs.titles = [TAB_LABELS.get(n, CHARTS[n][0]) for n in self.chart_widgets]
+                self.chart_tabs.selected_index = 0
+                self._stale = set()
+                return
+            index = self.chart_tabs.selected_index or 0
+            shown = list(self.chart_widgets)
+            name = shown[index] if index < len(shown) else shown[0]
+            if name in self._stale:
+                self.chart_widgets[name].chart = panel_charts(self.panel, [name])[name]
+                self._stale.discard(name)
 
     def redraw_all(self) -> None:
         """Bring every chart up to date (the explorer normally redraws only the visible one)."""
