@@ -25,18 +25,18 @@ SEMIANNUAL = {"cadence_weeks": 26, "can_stop_running_work": True, "political_wei
 
 #: A correct answer per task (what the solution notebooks arrive at).
 SOLUTIONS = {
-    "01-advantage": 30.0,
+    "01-advantage": 16.3,
     "01-price": "overhead_share",
     "02-predict": {"faster": "quarterly_okr", "annual_lag_weeks": 52, "quarterly_lag_weeks": 17},
     "02-measure": 30.0,
-    "03-turbulence": 0.34,
+    "03-turbulence": 0.4,
     "03-sides": "ideas",
-    "04-planning-cost": {"quarterly_okr": 1.73, "only_agility": 1.04},
+    "04-planning-cost": {"quarterly_okr": 1.41, "only_agility": 0.7},
     "05-alignment": {"political_weight": 0.1, "budget_inertia": 0.3, "horizontal_alignment": 0.8},
     "05-focus": -1.0,
     "06-curse": {"best_of_3": 0.42, "best_of_10": 0.77},
     "06-cure": {"retrospectives": True},
-    "07-client": {"levers": SEMIANNUAL, "advantage_percent": 16.5, "overhead_percent": 5.0,
+    "07-client": {"levers": SEMIANNUAL, "advantage_percent": 12.0, "overhead_percent": 5.9,
                   "assumption_that_would_flip_it": GOOD_TEXT,
                   "main_risk": "Sponsors lose their weight in the ranking and may fight the new process openly."},
 }
@@ -77,7 +77,7 @@ WRONG = {
         ({"quarterly_okr": 1.0, "only_agility": 0.25}, "quarterly_okr:per_event_parity+only_agility:per_year_parity"),
         ({"quarterly_okr": 0.4, "only_agility": 2.5}, "quarterly_okr:preset+only_agility:too_high+order"),
         ({"quarterly_okr": 3.0, "only_agility": 1.0}, "quarterly_okr:too_high"),
-        ({"quarterly_okr": 1.73, "only_agility": 0.5}, "only_agility:too_low"),
+        ({"quarterly_okr": 1.41, "only_agility": 0.28}, "only_agility:too_low"),
     ],
     "05-alignment": [
         ({"horizontal_alignment": 1.0}, "horizontal_only"),
@@ -102,8 +102,10 @@ WRONG = {
     "07-client": [
         (_client(levers="quarterly_okr"), "over_budget"),
         (_client(levers={}), "unchanged"),
-        (_client(levers={"political_weight": 0.1, "budget_inertia": 0.3, "horizontal_alignment": 0.8,
-                         "retrospectives": True}), "below_textbook"),
+        # (model 2's annual process has a change board; with it, all of alignment plus learning on the annual
+        # cadence is no longer below the textbook OKR policy in the client's world; horizontal alignment and
+        # learning without the political levers still are)
+        (_client(levers={"horizontal_alignment": 0.8, "retrospectives": True}), "below_textbook"),
         (_client(advantage_percent=40), "claim_advantage"),
         (_client(advantage_percent=0.165), "claim_advantage"),
         (_client(overhead_percent=12), "claim_overhead"),
@@ -132,7 +134,9 @@ def test_every_task_has_a_solution_and_wrong_answers():
         assert t.tolerance and t.expects and t.variable.isupper() and len(t.hints) == 3
 
 
-@pytest.mark.parametrize("task_id", list(SOLUTIONS))
+
+
+@pytest.mark.parametrize("task_id", SOLUTIONS)
 def test_solution_passes(references, task_id):
     fb = references[task_id]["feedback"]
     assert fb.correct, fb.text()
@@ -154,7 +158,7 @@ def test_a_second_check_does_not_simulate_again(references, monkeypatch):
         assert check(task_id, answer).correct, task_id
 
 
-@pytest.mark.parametrize("task_id", list(WRONG))
+@pytest.mark.parametrize("task_id", WRONG)
 def test_typical_wrong_answers_get_specific_different_feedback(references, task_id):
     ref = references[task_id]["feedback"].reference
     messages = []
@@ -265,11 +269,15 @@ def test_crossing_band_on_known_curves():
     assert math.isnan(none.crossing)
 
 
-def test_references_still_put_each_break_even_inside_its_grid():
+def test_references_still_put_the_turbulence_break_even_inside_its_grid():
     """Calibration guard: a model change that moves a break-even out of an exercise's range fails here."""
     band, curve = turbulence_band()
     assert TURBULENCE_GRID[0] < band.low < band.crossing < band.high < TURBULENCE_GRID[-1]
     assert curve["high"][0] < 0 < curve["low"][-1]  # loses clearly at the low end, wins clearly at the high end
+
+
+def test_references_still_put_each_break_even_inside_its_grid():
+    """Calibration guard: a model change that moves a break-even out of an exercise's range fails here."""
     for policy, grid in COST_GRIDS.items():
         b, _ = planning_cost_band(policy)
         assert grid[0] < b.low < b.crossing < b.high < grid[-1] and not b.rising, policy

@@ -150,7 +150,7 @@ def test_a_bad_scenario_gets_the_same_message_everywhere(bad, fragment, tmp_path
 
 
 @pytest.mark.parametrize(("bad", "fragment"), [
-    ("quarterly", "unknown policy preset 'quarterly'; valid presets are annual, quarterly_okr"),
+    ("quarterly", "unknown policy preset 'quarterly'; valid presets are annual, annual_gates, quarterly_okr"),
     ("nope.yml", "file 'nope.yml' does not exist"),
 ])
 def test_a_bad_policy_gets_the_same_message_everywhere(bad, fragment, tmp_path, monkeypatch, capsys):

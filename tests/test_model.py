@@ -24,7 +24,7 @@ FRAMES = {
     "initiatives": ["initiative", "arrival_week", "theme", "secondary_theme", "teams_needed", "teams", "effort",
                     "value_rate", "estimate", "sponsor_power", "status", "start_week", "delivery_week",
                     "lead_time_weeks", "stops", "effort_spent", "effort_lost", "delivered_value_rate",
-                    "realised_value", "believed_value_at_start"],
+                    "realised_value", "believed_value_at_start", "change_approved"],
     "scorecards": ["cycle", "start_week", "end_week", "objective", "theme", "key_result", "target", "achieved", "score"],
     "cycles": ["cycle", "start_week", "end_week", "started", "stopped", "delivered", "estimation_error",
                "disappointment", "okr_score"],
@@ -138,20 +138,29 @@ def test_replanning_does_change_something_when_the_world_moves():
     assert a != q
 
 
-@pytest.mark.parametrize("name", ["annual", "quarterly_okr", "only_learning", "only_transparency"])
+@pytest.mark.parametrize("name", ["annual", "annual_gates", "quarterly_okr", "only_learning", "only_transparency"])
 def test_overhead_is_exactly_what_the_planning_events_cost(name):
+    """Overhead is the sum of what each event costs: planning events, change-board meetings,
+    stage gates, reforecasts, retrospectives and post-implementation reviews."""
     policy = Policy.preset(name)
     r = simulate(Scenario(), policy, 4)
-    plans = int((r.events["kind"] == "planning").sum())
-    retros = int((r.events["kind"] == "retrospective").sum())
+    kinds = r.events["kind"].value_counts()
+    n = {k: int(kinds.get(k, 0)) for k in ("planning", "retrospective", "change_board", "gate", "reforecast",
+                                           "post_implementation_review")}
     per_plan = (policy.planning_cost + policy.alignment_cost * policy.horizontal_alignment
                 + policy.workshop_cost * policy.transparency)
-    teams = Scenario().organisation.n_teams
-    expected = teams * (plans * per_plan + retros * policy.retro_cost)
-    # exact up to the clock's grid: each team pays each plan's debt off at a grid time, at most
-    # half a tick from the exact moment (okrsim.model.clock)
-    assert abs(r.timeline["overhead"].sum() - expected) <= teams * plans * TICK / 2
-    assert retros == (plans - 1 if policy.retrospectives else 0)
+    expected = Scenario().organisation.n_teams * (
+        n["planning"] * per_plan + (n["retrospective"] + n["post_implementation_review"]) * policy.retro_cost
+        + n["gate"] * policy.review_cost + n["reforecast"] * policy.reforecast_cost)
+    # each team of an approved change pays for its impact analysis
+    expected += int(r.initiatives.loc[r.initiatives["change_approved"], "teams_needed"].sum()) * policy.change_cost
+    # exact up to the clock's grid: each team pays each debt off at a grid time, at most half a
+    # tick from the exact moment (okrsim.model.clock)
+    debts = Scenario().organisation.n_teams * sum(n.values()) + int(r.initiatives["change_approved"].sum())
+    assert abs(r.timeline["overhead"].sum() - expected) <= debts * TICK / 2 + 1e-9
+    assert n["retrospective"] == (n["planning"] - 1 if policy.retrospectives else 0)
+    assert n["post_implementation_review"] == (n["gate"] + n["reforecast"] if policy.retrospectives else 0)
+    assert (n["change_board"] > 0) == (policy.change_board_weeks > 0)
 
 
 def test_events_are_ordered_in_time(run):

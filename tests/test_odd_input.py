@@ -133,7 +133,7 @@ def test_non_text_keys_in_files(tmp_path, capsys, name, text, load, fragments):
     (lambda: Policy().replace("planning_cost=1"), ["Policy.replace must be a mapping", "(str)"]),
     (lambda: Policy().replace([1]), ["Policy.replace must be a mapping", "(list)"]),
     (lambda: Scenario.preset(["dynamic"]), ["scenario preset = ['dynamic'] (list)", "stable, dynamic"]),
-    (lambda: Policy.preset(5), ["policy preset = 5 (int)", "annual, quarterly_okr"]),
+    (lambda: Policy.preset(5), ["policy preset = 5 (int)", "annual, annual_gates, quarterly_okr"]),
     (lambda: Scenario.from_dict([]), ["scenario must be a mapping", "(list)"]),
     (lambda: Scenario.from_dict({"market": [1, 2]}), ["scenario section 'market' must be a mapping", "(list)"]),
     (lambda: Scenario.coerce(None), ["scenario = None (NoneType)", "preset name", "file", "mapping"]),

@@ -97,14 +97,14 @@ def test_advantage_grows_with_shift_rate_alone():
 _QUARTERLY, _CYCLES = Policy.preset("quarterly_okr"), Policy.preset("only_agility")
 COUNTER = (
     _QUARTERLY.replace({"planning_cost": 2.5}, name="quarterly_costly"),
-    _QUARTERLY.replace({"planning_cost": 2.0}, name="quarterly_less_costly"),
+    _QUARTERLY.replace({"planning_cost": 1.5}, name="quarterly_less_costly"),
     _CYCLES.replace({"planning_cost": 2.0}, name="cycles_costly_planning"),
     _CYCLES.replace({"planning_cost": 1.0, "switch_loss": 0.8, "ramp_up_weeks": 4}, name="cycles_costly_switching"),
 )
 
 
-#: Equivalence margin of the "tie" claims: this share of annual's mean total value in the same
-#: replications (why 2%: see test_counter_case_ties_at_a_lower_planning_cost).
+#: Equivalence margin of the "tie" claims: this share of the baseline's mean total value in the
+#: same replications (why 2%: see test_counter_case_ties_at_a_lower_planning_cost).
 TIE_SHARE = 0.02
 
 
@@ -138,15 +138,19 @@ def test_counter_case_annual_wins_in_a_mature_market_with_costly_planning():
 
 
 def test_counter_case_ties_at_a_lower_planning_cost():
-    """At 2.0 team-weeks per planning event quarterly and annual tie in a mature market.
+    """At 1.5 team-weeks per planning event quarterly and annual tie in a mature market.
 
     A tie is equivalence within ±2% of annual's mean total value (computed per comparison by
-    `validation_helpers.tie`), shown by two one-sided tests at 5%.  Why 2%: it is below every
-    difference this file calls a win or a loss (the costly-planning losses are 3-4% of
-    annual's value, quarterly's gains 13-35%), so "tie" and "loss" cannot describe the same
-    result, and it is far below the gains the kit's story is about.  The difference is not
-    zero (annual leads by about 1%, and its 95% interval excludes zero at every seed, so the
-    old check "the interval includes zero" fails here); it is smaller than the margin.
+    `validation_helpers.tie`), shown by two one-sided tests at 5%.  Why 2%: it is far below
+    the gains the kit's story is about (quarterly's 4-23% over the typical annual process on the
+    presets where it is ahead, docs/model.md 7.9), and no larger than the smallest difference this file calls a loss
+    (quarterly cycles alone with costly switching: about 2% of annual's value).
+
+    Model 2's annual process has a change board (docs/model.md 7.9), which makes it stronger
+    in a mature market: the tie moved from 2.0 team-weeks per planning event (model 1) to 1.5
+    (at 2.0 quarterly now loses by 2.4-2.9%, CI below zero, at seeds 1-3).  At 1.5 the
+    difference is -0.7% to -0.1% of annual's value, its interval inside the margin at every
+    seed.
     """
     _ties("quarterly_less_costly")
 
@@ -156,13 +160,14 @@ def test_counter_case_quarterly_cycles_alone_with_costly_planning_loses():
     _loses("cycles_costly_planning")
 
 
-def test_counter_case_quarterly_cycles_alone_with_costly_switching_ties():
-    """Only the cadence switched on, cheap planning but costly switching: a tie.
+def test_counter_case_quarterly_cycles_alone_with_costly_switching_loses():
+    """Only the cadence switched on, cheap planning but costly switching: annual wins.
 
-    The tie is equivalence within ±2% of annual's mean total value, for the reasons given in
-    `test_counter_case_ties_at_a_lower_planning_cost`.
+    Under model 1 this was a tie; the typical annual process of model 2 takes urgent new
+    ideas in through its change board, so quarterly cycles alone, which must pay for
+    switching, now lose (by about 2% of annual's value at seeds 1-3, CI below zero).
     """
-    _ties("cycles_costly_switching")
+    _loses("cycles_costly_switching")
 
 
 #: (effect, scenario, kpi, direction): switching on only `effect` moves `kpi` against annual.
@@ -180,6 +185,13 @@ ABLATIONS = [
 
 #: Claims the current model fails, with its numbers; strict, so the marker must go once it passes.
 MODEL_1_DEFECTS = {
+    ("alignment", "disruption", "aligned_capacity_share", "up"): pytest.mark.xfail(
+        strict=True, raises=AssertionError, reason=(
+            "since the typical annual process has a change board (issue 12, item 2), alignment alone no longer "
+            "raises the aligned capacity share after the disruption at every seed: the paired CI includes 0 at "
+            "seed 3 (mean_diff=+0.0118, CI [-0.0016, +0.0253]; relative +3.2% [+0.9%, +5.6%]); seeds 1 and 2 pass; "
+            "the change board lets the annual process follow the booming theme with new ideas, which leaves "
+            "alignment less to do; to be revisited with the alignment mechanisms of issue 12, part 2")),
     ("alignment", "disruption", "adaptation_lag_weeks", "down"): pytest.mark.xfail(
         strict=True, raises=AssertionError, reason=(
             "model 1 defect: alignment alone does not shorten the adaptation lag after the disruption at every "
@@ -289,3 +301,123 @@ def test_budget_inertia_is_a_rate_per_year():
     for _ in range(4):
         quarterly = budget_step(quarterly, target, 0.6, 13)
     np.testing.assert_allclose(yearly, quarterly)
+
+
+# ----------------------------------------------------------------------------- the baselines
+#: Replications per seed of the baseline claims.
+BASELINE_REPLICATIONS = 40
+#: The band around McKinsey's 8% a year (Atsmon 2016) that the typical annual process's
+#: budget reallocation must fall in, at every seed: ±2 percentage points.
+REALLOCATION_BAND = (0.06, 0.10)
+#: The three policies every baseline claim compares: the two annual baselines and quarterly OKRs.
+THREE = ("annual", "annual_gates", "quarterly_okr")
+
+
+@functools.cache
+def _three(scenario: str, seed: int) -> Comparison:
+    """annual, annual_gates and quarterly_okr in `scenario`, paired, `BASELINE_REPLICATIONS`."""
+    return compare(scenario, list(THREE), replications=BASELINE_REPLICATIONS, seed=seed)
+
+
+def _pair(c: Comparison, policy: str, baseline: str, kpi: str = "total_value") -> dict:
+    """Paired statistics of `policy` against `baseline` (either may be any policy of `c`)."""
+    runs = c.runs.sort_values("replication")
+    values = runs.loc[runs.policy == policy, kpi].to_numpy(dtype=float)
+    base = runs.loc[runs.policy == baseline, kpi].to_numpy(dtype=float)
+    return paired(values, base)
+
+
+def test_typical_annual_reallocates_about_eight_percent_a_year():
+    """The typical annual process moves about 8% of its allocated capacity between themes a
+    year (McKinsey: the average firm moves about 8% of its capital between units a year;
+    Atsmon 2016), on the default scenario, at every seed: the mean of
+    ``budget_reallocation_share`` is inside `REALLOCATION_BAND` and so is its 95% CI.
+
+    The calibrated parameter is the change reserve (0.15 of capacity), the same at every
+    seed.  Measured on allocated capacity (budget split and approved changes), as McKinsey
+    measure capital allocated, not output: the realised work split
+    (``reallocation_share``) moves about twice as much (about 16%) because initiatives are
+    lumpy, and does so even with a budget that never moves (``budget_inertia`` 1), so it
+    cannot be calibrated to 8% by any lever; docs/model.md 7.9 gives the numbers.
+    """
+    def claim(seed: int) -> tuple[float, float, float]:
+        runs = _three("dynamic", seed).runs
+        m, lo, hi, _ = mean_ci(runs.loc[runs.policy == "annual", "budget_reallocation_share"].to_numpy(dtype=float))
+        assert REALLOCATION_BAND[0] <= lo and hi <= REALLOCATION_BAND[1], f"mean={m:.4f} ci=[{lo:.4f}, {hi:.4f}]"
+        return m, lo, hi
+
+    over_seeds(claim)
+
+
+def test_typical_annual_takes_in_year_work_through_its_change_board():
+    """The typical annual baseline is not a frozen plan: on the default scenario it starts
+    ideas during the year (``in_year_starts``, mostly approved changes), and quarterly_okr,
+    which plans new ideas in every quarter, needs no change board."""
+    def claim(seed: int) -> dict:
+        runs = _three("dynamic", seed).runs.groupby("policy")[["in_year_starts", "changes_approved"]].mean()
+        assert runs.loc["annual", "in_year_starts"] > 20 and runs.loc["annual", "changes_approved"] > 20, runs
+        assert runs.loc["quarterly_okr", "changes_approved"] == 0, runs
+        return runs.to_dict()
+
+    over_seeds(claim)
+
+
+def test_annual_gates_beats_the_typical_annual_process_in_the_default_world():
+    """Stage gates, a mid-year reforecast and post-implementation reviews are worth their
+    cost in the default world: annual_gates delivers more value than annual (paired 95% CI
+    above zero, absolute and relative) at every seed."""
+    def claim(seed: int) -> dict:
+        row = _pair(_three("dynamic", seed), "annual_gates", "annual")
+        assert row["ci_low"] > 0 and row["rel_ci_low"] > 0, numbers(row)
+        return row
+
+    over_seeds(claim)
+
+
+#: Scenario presets on which quarterly_okr is clearly ahead of both baselines (CI above zero,
+#: absolute and relative, at every seed); on `mature_independent` it ties (the counter-case).
+QUARTERLY_AHEAD = ("stable", "dynamic", "turbulent", "mature", "disruption")
+
+
+@pytest.mark.parametrize("scenario", QUARTERLY_AHEAD)
+def test_quarterly_advantage_against_both_baselines(scenario):
+    """quarterly_okr's advantage in total value over the typical annual process and over the
+    annual process with stage gates, absolute and relative, with 95% CIs; docs/model.md 7.9
+    lists the numbers.  The advantage over annual_gates is smaller than over annual on the
+    scenarios where gates pay (all but the calm ones), so the headline names both."""
+    def claim(seed: int) -> dict:
+        c = _three(scenario, seed)
+        rows = {b: _pair(c, "quarterly_okr", b) for b in ("annual", "annual_gates")}
+        msg = "; ".join(f"vs {b}: {numbers(r)}" for b, r in rows.items())
+        for r in rows.values():
+            assert r["ci_low"] > 0 and r["rel_ci_low"] > 0, msg
+        return rows
+
+    over_seeds(claim)
+
+
+#: Replications per seed of the counter-case.
+COUNTER_REPLICATIONS = 60
+
+
+def test_counter_case_annual_gates_ties_quarterly_okr_in_a_mature_market_of_independent_teams():
+    """A credible counter-case with realistic costs: in a mature market (few shifts, few new
+    ideas) whose initiatives each need one team, whose teams share the global priorities and
+    whose sponsors carry no extra power (`mature_independent`), quarterly_okr and
+    annual_gates are equivalent within ±2% of annual_gates' mean value (TOST, 5%; the margin
+    of `TIE_SHARE`), at every seed.  Planning overhead is 5.2% of capacity for quarterly_okr
+    and 3.9% for annual_gates, both within the 10% a practitioner would accept.
+
+    Why it is credible: quarterly cycles pay by reacting to news (few here) and by alignment
+    (nothing to align here), while their costs remain.
+    """
+    def claim(seed: int) -> dict:
+        c = compare("mature_independent", ["annual_gates", "quarterly_okr"], replications=COUNTER_REPLICATIONS,
+                    seed=seed)
+        res = tie(c, "quarterly_okr", share=TIE_SHARE)
+        overhead = c.runs.groupby("policy")["overhead_share"].mean()
+        assert (overhead <= 0.10).all(), overhead.to_dict()
+        assert res["equivalent"], f"not shown equivalent within ±{TIE_SHARE:.0%}: {numbers(res)}"
+        return res
+
+    over_seeds(claim)

@@ -215,6 +215,13 @@ SCENARIO_PRESETS: dict[str, dict[str, Any]] = {
     # A calm market hit by one disruption after a year: the initially leading theme
     # (themes are numbered by initial attractiveness) collapses and the weakest one booms.
     "disruption": {"market.shift_rate": 0.25, "market.shocks": ((52, 0, 0.2), (52, 5, 8.0))},
+    # The counter-case to quarterly OKR cycles (docs/model.md, 7.9): a mature market whose
+    # work is done by independent teams (one team per initiative, teams share the global
+    # priorities) and whose sponsors carry no extra political weight, so that neither
+    # re-deciding often nor alignment has much to fix.  annual_gates ties quarterly_okr here.
+    "mature_independent": {"market.shift_rate": 0.25, "portfolio.idea_rate": 0.1, "portfolio.multi_team_share": 0.0,
+                           "organisation.sponsor_spread": 0.0, "organisation.sponsor_legacy": 0.0,
+                           "organisation.local_priority_spread": 0.0},
 }
 
 
@@ -339,7 +346,8 @@ class Scenario(_FileIO):
     # construction -------------------------------------------------------------------------
     @classmethod
     def preset(cls, name: str) -> Scenario:
-        """One of `SCENARIO_PRESETS`: ``stable``, ``dynamic`` (default), ``turbulent``, ``mature``, ``disruption``."""
+        """One of `SCENARIO_PRESETS`: ``stable``, ``dynamic`` (default), ``turbulent``, ``mature``, ``disruption``,
+        ``mature_independent``."""
         name = _preset_name(name, "scenario", SCENARIO_PRESETS)
         return cls().replace(SCENARIO_PRESETS[name], name=name)
 
@@ -444,6 +452,21 @@ _QUARTERLY: dict[str, Any] = {
     "horizontal_alignment": 0.8,
     "transparency": 0.6,
     "retrospectives": True,
+    # Quarterly cycles need no change board: a new idea waits at most a quarter for the next
+    # plan, about as long as a change request takes to reach a board (docs/model.md, 7.9).
+    "change_board_weeks": 0,
+}
+
+#: The good-practice annual process (``annual_gates``): the typical annual process plus
+#: stage-gate reviews every quarter that re-rank the plan's work on current information and
+#: stop work that no longer pays, a mid-year reforecast, and post-implementation reviews at
+#: each gate (learning from delivered work).  Politics, budget inertia, alignment and
+#: transparency stay those of the typical process: gates change the process, not the culture.
+_ANNUAL_GATES: dict[str, Any] = {
+    "review_weeks": 13,
+    "reforecast": True,
+    "can_stop_running_work": True,
+    "retrospectives": True,
 }
 
 
@@ -455,7 +478,9 @@ def _bare(key: str) -> str:
 class Policy(_FileIO, _Section):
     """The organisation's levers: how often and how it decides its portfolio.
 
-    Presets: ``annual`` (a plan fixed once a year, as in many budget processes),
+    Presets: ``annual`` (the typical annual portfolio process: a yearly plan and budget round
+    with an in-year change board), ``annual_gates`` (good practice: the annual process plus
+    quarterly stage-gate reviews, a mid-year reforecast and post-implementation reviews),
     ``quarterly_okr`` (quarterly OKR-driven re-decisions) and one ablation per effect,
     ``only_agility``, ``only_alignment``, ``only_transparency``, ``only_learning``: the annual
     policy with only that effect's levers at their quarterly OKR setting.  ``name`` labels
@@ -474,13 +499,15 @@ class Policy(_FileIO, _Section):
 
     @classmethod
     def preset(cls, name: str) -> Policy:
-        """One of ``annual``, ``quarterly_okr``, ``only_agility``, ``only_alignment``,
-        ``only_transparency``, ``only_learning``."""
+        """One of ``annual``, ``annual_gates``, ``quarterly_okr``, ``only_agility``,
+        ``only_alignment``, ``only_transparency``, ``only_learning``."""
         name = _preset_name(name, "policy", POLICY_PRESETS)
         if name == "annual":
             return cls()
         if name == "quarterly_okr":
             return cls(name=name, **_QUARTERLY)
+        if name == "annual_gates":
+            return cls(name=name, **_ANNUAL_GATES)
         return mix_effects([name[len("only_"):]], name=name)
 
     @classmethod
@@ -636,4 +663,4 @@ def mix_effects(
     return base.replace(changes, name=label)
 
 
-POLICY_PRESETS: tuple[str, ...] = ("annual", "quarterly_okr", *tuple(f"only_{e}" for e in EFFECTS))
+POLICY_PRESETS: tuple[str, ...] = ("annual", "annual_gates", "quarterly_okr", *tuple(f"only_{e}" for e in EFFECTS))

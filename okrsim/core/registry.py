@@ -276,6 +276,14 @@ REGISTRY: tuple[ParamSpec, ...] = (
     _p("policy", "planning_cost", "float", 1.0, 0, 4, "team-weeks", "capacity each team spends per planning event", "agility", "cost"),
     _p("policy", "switch_loss", "float", 0.3, 0, 1, "share", "share of done effort lost when an initiative is stopped", "agility", "cost"),
     _p("policy", "ramp_up_weeks", "float", 0.5, 0, 8, "team-weeks", "capacity each team of a stopped initiative loses to switch", "agility", "cost"),
+    _p("policy", "change_board_weeks", "int", 4, 0, 26, "weeks", "weeks between change-board slots at which urgent new ideas may enter the plan in force during its cycle (0 = no change board)", "agility"),
+    _p("policy", "change_delay_weeks", "float", 4.0, 0, 26, "weeks", "weeks from an idea's arrival until its change request (business case, impact analysis) can go to the change board", "agility", "cost"),
+    _p("policy", "change_reserve", "float", 0.15, 0, 0.5, "share", "share of each cycle's capacity the plan leaves uncommitted for changes the board approves (with a change board only)", "agility", "setting"),
+    _p("policy", "change_cost", "float", 0.2, 0, 2, "team-weeks", "capacity each team of an approved change spends on its impact analysis and on re-planning its work", "agility", "cost"),
+    _p("policy", "review_weeks", "int", 0, 0, 26, "weeks", "weeks between stage-gate reviews that re-rank the plan's work on current information and, if stopping is allowed, stop work that no longer pays (0 = none)", "agility"),
+    _p("policy", "review_cost", "float", 0.1, 0, 2, "team-weeks", "capacity each team spends per stage-gate review", "agility", "cost"),
+    _p("policy", "reforecast", "bool", False, None, None, "", "whether each planning cycle has a reforecast half-way through: a re-plan of every known idea, with re-budgeting", "agility"),
+    _p("policy", "reforecast_cost", "float", 0.5, 0, 4, "team-weeks", "capacity each team spends per mid-cycle reforecast", "agility", "cost"),
     # policy: alignment -------------------------------------------------------------------
     _p("policy", "political_weight", "float", 0.4, 0, 1, "weight", "weight of sponsor power against strategic value in ranking", "alignment"),
     _p("policy", "budget_inertia", "float", 0.8, 0, 1, "per year", "share of last year's theme budget split that is kept per year", "alignment"),
@@ -287,9 +295,9 @@ REGISTRY: tuple[ParamSpec, ...] = (
     _p("policy", "transparency", "float", 0.1, 0, 1, "share", "chance a joint workshop discovers a given conflict or synergy", "transparency"),
     _p("policy", "workshop_cost", "float", 0.25, 0, 2, "team-weeks", "capacity each team spends per planning event at transparency 1", "transparency", "cost"),
     # policy: learning --------------------------------------------------------------------
-    _p("policy", "retrospectives", "bool", False, None, None, "", "whether each cycle ends with a retrospective that learns from delivered work", "learning"),
+    _p("policy", "retrospectives", "bool", False, None, None, "", "whether each cycle ends with a retrospective that learns from delivered work (with stage gates, each review is also a post-implementation review)", "learning"),
     _p("policy", "learning_rate", "float", 0.5, 0.01, 1, "rate", "how fast evidence overrides the planners' prior about estimate bias", "learning", "setting"),
-    _p("policy", "retro_cost", "float", 0.05, 0, 1, "team-weeks", "capacity each team spends per retrospective", "learning", "cost"),
+    _p("policy", "retro_cost", "float", 0.05, 0, 1, "team-weeks", "capacity each team spends per retrospective (and per post-implementation review at a stage gate)", "learning", "cost"),
 )
 
 def check_registry(table: Iterable[ParamSpec]) -> None:

@@ -27,6 +27,7 @@ __all__ = [
     "KpiSpec",
     "adaptation_lags",
     "belief_error",
+    "budget_allocation",
     "compute_kpis",
     "kpi",
     "realised_values",
@@ -78,6 +79,11 @@ KPIS: tuple[KpiSpec, ...] = (
             "initiatives started before any plan included them (they arrived after the plan in force)"),
     KpiSpec("reallocation_share", "share per year", "higher",
             "share of capacity that moved between themes from one year to the next"),
+    KpiSpec("budget_reallocation_share", "share per year", "higher",
+            "share of allocated capacity (budget split and approved changes) moved between themes from one year to the next"),
+    KpiSpec("in_year_starts", "initiatives", "higher",
+            "initiatives started that arrived after the plan in force: ad-hoc intake and change-board approvals"),
+    KpiSpec("changes_approved", "initiatives", "higher", "new ideas a change board admitted into the plan in force"),
 )
 
 _BY_NAME = {k.name: k for k in KPIS}
@@ -176,6 +182,46 @@ def reallocation_shares(theme_capacity: np.ndarray, year: int = 52) -> np.ndarra
     return 0.5 * np.abs(np.diff(share, axis=0)).sum(axis=1)
 
 
+def budget_allocation(budget_rows: list[tuple[float, np.ndarray]], approvals: list[tuple[float, int, float]],
+                      themes: np.ndarray, commit: float, n_teams: int, weeks: int, year: int = 52) -> np.ndarray:
+    """Capacity the organisation allocated to each theme in each whole year (years x themes, shares).
+
+    The allocation of a year is the committed share (`commit`, the capacity the plan does not
+    hold back for the change board) of the budget split in force, averaged over the year's
+    weeks, plus the effort of the changes the board approved in the year as a share of the
+    year's capacity, normalised to sum to one.  This is what McKinsey's reallocation studies
+    measure (capital allocated to units, not the output they produced); `reallocation_shares`
+    applied to it gives the ``budget_reallocation_share`` KPI.
+
+    Parameters
+    ----------
+    budget_rows : list of (time, split)
+        Every re-budgeting, in time order (the first at week 0).
+    approvals : list of (time, idea, effort)
+        The change board's approvals.
+    themes : ndarray of int
+        Primary theme of every idea.
+    """
+    years = weeks // year
+    k = len(budget_rows[0][1]) if budget_rows else 0
+    out = np.zeros((years, k))
+    if years == 0 or k == 0:
+        return out
+    times = [t for t, _ in budget_rows] + [math.inf]
+    for n, (t0, split) in enumerate(budget_rows):
+        t1 = times[n + 1]
+        for y in range(years):
+            overlap = min(t1, (y + 1) * year) - max(t0, y * year)
+            if overlap > 0:
+                out[y] += commit * split * (overlap / year)
+    for t, i, effort in approvals:
+        y = int(t // year)
+        if y < years:
+            out[y, themes[i]] += effort / (n_teams * year)
+    total = out.sum(axis=1, keepdims=True)
+    return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
+
+
 #: Share of work the new leading themes must reach for the organisation to count as adapted.
 ADAPTED_SHARE = 0.5
 #: Weeks over which the work share is averaged before comparing it with `ADAPTED_SHARE`.
@@ -245,6 +291,7 @@ def compute_kpis(record: RunRecord) -> dict[str, float]:
     wasted = record.lost.sum() + tl["switching"].sum() + (record.spent[delivered][below] - record.lost[delivered][below]).sum()
 
     scores = [row[-1] for row in record.scorecards]
+    started = ~np.isnan(record.start_week)
     lead = record.delivery_week[delivered] - record.ideas.arrival[delivered]
     return {
         "total_value": float(tl["value"].sum() + tl["synergy"].sum()),
@@ -261,7 +308,17 @@ def compute_kpis(record: RunRecord) -> dict[str, float]:
         "okr_score_mean": float(np.mean(scores)) if scores else math.nan,
         "initiatives_delivered": float(len(delivered)),
         "initiatives_stopped": float(record.n_stops.sum()),
-        # chosen on no plan's estimates: ad-hoc intake (and, later, a change board)
-        "unplanned_starts": float(np.count_nonzero(~np.isnan(record.start_week) & np.isnan(record.selected_logv))),
+        # chosen on no plan's (or change board's) estimates: ad-hoc intake
+        "unplanned_starts": float(np.count_nonzero(started & np.isnan(record.selected_logv))),
         "reallocation_share": float(moved.mean()) if len(moved := reallocation_shares(work_by_theme)) else math.nan,
+        "budget_reallocation_share": float(np.mean(b)) if len(b := _moved(record.allocation)) else math.nan,
+        "in_year_starts": float(np.count_nonzero(started & (np.isnan(record.selected_logv) | (record.approved > 0)))),
+        "changes_approved": float(np.count_nonzero(record.approved)),
     }
+
+
+def _moved(allocation: np.ndarray) -> np.ndarray:
+    """Half the absolute change of each theme's share between consecutive years (`reallocation_shares`)."""
+    if len(allocation) < 2:
+        return np.empty(0)
+    return 0.5 * np.abs(np.diff(allocation, axis=0)).sum(axis=1)

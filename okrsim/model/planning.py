@@ -68,31 +68,57 @@ class Planner:
         self.learned = False  # whether the beliefs hold any evidence
         self.evidence: list[int] = []  # delivered since the last retrospective
         self.budget = np.full(self.k, 1.0 / self.k)
+        self.budget_time = 0.0  # when the budget split was last set
+        #: (time, budget split) at every re-budgeting, for the budget reallocation KPI
+        self.budget_rows: list[tuple[float, np.ndarray]] = []
+        #: share of a cycle's capacity the plan commits; the rest is the change board's reserve
+        self.commit = 1.0 - policy.change_reserve if policy.change_board_weeks > 0 else 1.0
+        self.marginal = -math.inf  # base priority of the plan's lowest-ranked item inside its capacity line
+        self.reserve_left = 0.0  # team-weeks the change board may still approve this cycle
+        self.next_plan = float(policy.cadence_weeks)  # when the plan in force ends
+        self.goals = np.zeros(0, dtype=int)  # the OKR objectives in force
+        #: (time, idea, effort) of each change the board approved
+        self.approvals: list[tuple[float, int, float]] = []
+        self.board_logv: dict[int, float] = {}  # log value the board believed of each approved idea
         self.cycle: OkrCycle | None = None
         self.cycle_rows: list[tuple] = []
         self.scorecard_rows: list[tuple] = []
 
     # ------------------------------------------------------------------------- the event
-    def plan(self, t: int) -> None:
-        """One planning event at week `t` (every team's state advanced to `t`)."""
+    def plan(self, t: int, kind: str = "plan") -> None:
+        """One planning event at week `t` (every team's state advanced to `t`).
+
+        `kind` is ``"plan"`` (the cycle's planning event: OKRs, workshop, budget, every known
+        idea), ``"reforecast"`` (mid-cycle: every known idea re-ranked and the budget moved on,
+        within the cycle in force) or ``"gate"`` (a stage-gate review: the plan's own work, and
+        what the change board admitted, re-ranked on current information; no new ideas, no
+        re-budgeting).  A stage gate or reforecast with retrospectives on is also a
+        post-implementation review that learns from the work delivered since the last one.
+        """
         pol, st = self.policy, self.initiatives
-        retro = self.cycle is not None and pol.retrospectives
-        if self.cycle is not None:
+        full = kind == "plan"
+        retro = pol.retrospectives and (self.cycle is not None or not full)
+        if full and self.cycle is not None:
             self.close_cycle(t)
         if retro:
-            self.retrospective(t)
-        self.charge(retro)
-        known = self.plan_known = st.n_known
+            self.retrospective(t, "retrospective" if full else "post_implementation_review")
+        self.charge(retro, kind)
+        known = st.n_known
+        if kind != "gate":
+            self.plan_known = known
         # a view, not a copy: `stop` writes to it only after the last read
         status = np.frombuffer(st.status, np.int8, known)
-        path = self.world.path
-        lag = self.scenario.market.detection_lag_weeks
-        perceived = path.at(max(0, t - lag)) * path.perception[t]
-        self.workshop(t, known, status)
-        goals = gov.objectives(perceived, pol.n_objectives)
-        self.events.append((t, "planning", -1, -1, float(pol.n_objectives)))
+        perceived = self.perceived(t)
+        if full:
+            self.workshop(t, known, status)
+            self.goals = gov.objectives(perceived, pol.n_objectives)
+            self.next_plan = float(t + pol.cadence_weeks)
+        goals = self.goals
+        self.events.append((t, "planning" if full else kind, -1, -1, float(pol.n_objectives)))
 
         cand = (status.view(np.uint8) <= IN_PROGRESS).nonzero()[0]  # waiting or in progress (unknown wraps to 255)
+        if kind == "gate":  # the plan's own work and the approved changes only
+            cand = cand[(cand < self.plan_known) | (np.frombuffer(st.approved, np.int8, known)[cand] > 0)]
         age = self.stale_slope * (t - self.world.ideas.arrival[:known])  # planners expect staleness
         logv, attract, log_value = self.believed_value(known, perceived, goals)
         found = self.pairs.found.nonzero()[0]  # both ideas of a found pair are known
@@ -100,20 +126,101 @@ class Planner:
             log_value = self.adjust_for_interactions(log_value, status, found, age)
         self.plan_logv = logv
         remaining = self.remaining(cand)
-        pri, base, order, inside = self.rank(cand, log_value, remaining)
+        weeks = self.next_plan - t
+        pri, base, order, inside = self.rank(cand, log_value, remaining, weeks, rebudget=kind != "gate", t=t)
         planned = cand[order[inside]]
-        plain = np.exp(logv[planned] - age[planned]) * attract[planned]
-        self.open_cycle(t, goals, perceived, planned, plain)
+        if full:
+            plain = np.exp(logv[planned] - age[planned]) * attract[planned]
+            self.open_cycle(t, goals, perceived, planned, plain)
         if pol.can_stop_running_work:
             self.stop_lost_work(t, cand, base, order, inside, remaining, status, planned)
         self.build_queues(cand, pri)
-        for team in self.teams:
-            team.intake.clear()
+        self.marginal = base.item(order[inside][-1]) if inside.any() else -math.inf
+        if kind != "gate":
+            self.reserve_left = pol.change_reserve * len(self.teams) * weeks if pol.change_board_weeks > 0 else 0.0
+            for team in self.teams:
+                team.intake.clear()
 
-    def charge(self, retro: bool) -> None:
-        """Every team owes the event's overhead before it works again."""
+    def perceived(self, t: int) -> np.ndarray:
+        """The market as planners see it at week `t`: lagged, with that week's noise."""
+        path = self.world.path
+        return path.at(max(0, t - self.scenario.market.detection_lag_weeks)) * path.perception[t]
+
+    # ------------------------------------------------------------------------- change board
+    def change_board(self, t: int, requests: list[int]) -> list[int]:
+        """A change-board meeting at week `t` decides the change requests `requests` (new
+        ideas that arrived after the plan in force and have waited ``change_delay_weeks``).
+
+        A request is approved, in order of believed priority, when that priority beats the
+        plan's marginal item (the lowest-ranked item inside its capacity line) and the
+        cycle's change reserve still covers its effort.  Approved ideas enter the teams'
+        queues at their priority, as funded work; the rest wait for the next plan (or a
+        team's ad-hoc intake).  Each team of an approved change pays ``change_cost`` for the
+        impact analysis and for re-planning its work.  Returns the approved ideas.
+        """
+        pol, st, ideas = self.policy, self.initiatives, self.world.ideas
+        known = st.n_known
+        logv, _, log_value = self.believed_value(known, self.perceived(t), self.goals)
+        found = self.pairs.found.nonzero()[0]
+        if len(found):
+            status = np.frombuffer(st.status, np.int8, known)
+            age = self.stale_slope * (t - ideas.arrival[:known])
+            log_value = self.adjust_for_interactions(log_value, status, found, age)
+        ids = np.array(requests, dtype=int)
+        base = (1.0 - pol.political_weight) * log_value[ids] + self.static_priority[ids]
+        self.events.append((t, "change_board", -1, -1, float(len(ids))))
+        approved = []
+        for n in (-base).argsort(kind="stable").tolist():
+            i, b = int(ids[n]), float(base[n])
+            effort = float(ideas.effort[i])
+            if st.status[i] != WAITING or b <= self.marginal or effort > self.reserve_left:
+                continue
+            self.reserve_left -= effort
+            st.approved[i] = 1
+            self.board_logv[i] = float(logv[i])
+            self.approvals.append((float(t), i, effort))
+            self.insert(i, b + (gov.FUNDED_FIRST if pol.budget_inertia > 0 else 0.0))
+            if pol.change_cost > 0:
+                for j in ideas.teams[i]:
+                    self.teams[j].overhead += pol.change_cost
+            approved.append(i)
+            self.events.append((t, "change_approved", i, int(ideas.theme[i]), effort))
+        return approved
+
+    def insert(self, i: int, priority: float) -> None:
+        """Put idea `i` into the queue of each of its teams at `priority` (plus the team's
+        own preference), after the work already ranked above it."""
+        for j in self.world.ideas.teams[i]:
+            team = self.teams[j]
+            key = priority + self.local_key.item(i, j)
+            self.team_key[i, j] = key
+            queue, team_key = team.queue, self.team_key
+            p = team.next
+            while p < len(queue) and team_key.item(queue[p], j) >= key:
+                p += 1
+            queue.insert(p, i)
+            team.may_pull = True
+
+    def is_planned(self, i: int) -> bool:
+        """Whether idea `i` is in the plan in force: known at the last plan, or approved."""
+        return i < self.plan_known or self.initiatives.approved[i] > 0
+
+    def logv_at_start(self, i: int) -> float:
+        """The log value the organisation believed when it chose `i` (NaN if it did not)."""
+        if i < self.plan_known:
+            return self.plan_logv.item(i)
+        return self.board_logv.get(i, math.nan)
+
+    def charge(self, retro: bool, kind: str = "plan") -> None:
+        """Every team owes the event's overhead before it works again: a planning event
+        costs planning, alignment and workshop time, a reforecast ``reforecast_cost``, a
+        stage gate ``review_cost``; a retrospective or post-implementation review adds
+        ``retro_cost``."""
         pol = self.policy
-        cost = pol.planning_cost + pol.alignment_cost * pol.horizontal_alignment + pol.workshop_cost * pol.transparency
+        if kind == "plan":
+            cost = pol.planning_cost + pol.alignment_cost * pol.horizontal_alignment + pol.workshop_cost * pol.transparency
+        else:
+            cost = pol.reforecast_cost if kind == "reforecast" else pol.review_cost
         cost += pol.retro_cost if retro else 0.0
         if cost > 0:
             for team in self.teams:
@@ -157,11 +264,18 @@ class Planner:
         return np.log(np.maximum(value + adj, 1e-12)) + age
 
     # ------------------------------------------------------------------------- deciding
-    def rank(self, cand: np.ndarray, log_value: np.ndarray, remaining: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Rank the candidates and re-budget: return their priority, their priority before
-        budgets, their order and the mask (in that order) of those inside the capacity line."""
+    def rank(self, cand: np.ndarray, log_value: np.ndarray, remaining: np.ndarray, weeks: float | None = None,
+             rebudget: bool = True, t: float = 0.0) -> tuple[np.ndarray, ...]:
+        """Rank the candidates and (if `rebudget`) move the budget: return their priority,
+        their priority before budgets, their order and the mask (in that order) of those
+        inside the capacity line.
+
+        The capacity line is the committed share of the capacity of the `weeks` (default: a
+        cycle) until the next plan; budgets move at `budget_inertia` per year for the time
+        since they last moved."""
         pol = self.policy
-        capacity = float(len(self.teams) * pol.cadence_weeks)
+        weeks = float(pol.cadence_weeks) if weeks is None else weeks
+        capacity = len(self.teams) * weeks * self.commit
         # Rank by value per total effort (WSJF): replanning with unchanged information must
         # not reorder work, so sunk effort only enters the decision to stop running work.
         pri = base = (1.0 - pol.political_weight) * log_value[cand] + self.static_priority[cand]
@@ -170,10 +284,13 @@ class Planner:
         inside = gov.within_capacity(ordered_remaining, capacity)
         target = gov.theme_shares(ordered_theme[inside], ordered_remaining[inside], self.k)
         # the organisation starts with a budget split that matches its first view of the market
-        if self.cycle is None:
-            self.budget = target
-        else:
-            self.budget = gov.budget_step(self.budget, target, pol.budget_inertia, pol.cadence_weeks)
+        if rebudget:
+            if self.cycle is None:
+                self.budget = target
+            else:
+                self.budget = gov.budget_step(self.budget, target, pol.budget_inertia, t - self.budget_time)
+            self.budget_time = t
+            self.budget_rows.append((float(t), self.budget))
         if pol.budget_inertia > 0:
             # last year's split still decides what gets funded first
             funded = gov.funded(ordered_theme, ordered_remaining, self.budget, capacity)
@@ -205,7 +322,9 @@ class Planner:
     def stop_lost_work(self, t: int, cand: np.ndarray, base: np.ndarray, order: np.ndarray, inside: np.ndarray,
                        remaining: np.ndarray, status: np.ndarray, planned: np.ndarray) -> None:
         """Stop running work that lost its value (see `governance.should_stop`)."""
-        running = sorted({i for team in self.teams for i in team.active})
+        # (a stage gate ranks only the plan's work: ad-hoc intake running outside it is left alone)
+        candidates = set(cand.tolist())
+        running = sorted({i for team in self.teams for i in team.active if i in candidates})
         if not running or len(planned) == 0 or len(planned) == len(cand):
             return
         if not (status[planned] == WAITING).any():
@@ -308,8 +427,9 @@ class Planner:
         self.cycle_rows.append((c.index, c.start, t, c.started, c.stopped, len(c.delivered),
                                 sum(scores) / len(scores), c.beliefs, c.known, c.delivered))
 
-    def retrospective(self, t: int) -> None:
-        """Learn from the initiatives delivered since the last retrospective."""
+    def retrospective(self, t: int, kind: str = "retrospective") -> None:
+        """Learn from the initiatives delivered since the last retrospective (or
+        post-implementation review)."""
         ids = np.array(self.evidence, dtype=int)
         self.evidence = []
         self.learned = self.learned or len(ids) > 0
@@ -317,4 +437,4 @@ class Planner:
             self.beliefs, self.world.ideas.est_error[ids], self.world.ideas.theme[ids],
             self.policy.learning_rate, self.scenario.portfolio.value_sigma,
         )
-        self.events.append((t, "retrospective", -1, -1, float(len(ids))))
+        self.events.append((t, kind, -1, -1, float(len(ids))))

@@ -30,7 +30,7 @@ _STATUS = {-1: "unknown", 0: "waiting", 1: "in_progress", 2: "delivered"}
 _PAIR_EVENTS = ("conflict_discovered", "synergy_discovered", "conflict_surfaced", "synergy_harvested")
 #: Every kind of event in `Run.events`, in a fixed order so frames of different runs concatenate.
 EVENT_KINDS = ("shift", "shock", "arrival", "planning", "objective", "retrospective", "start", "stop", "delivery",
-               *_PAIR_EVENTS)
+               *_PAIR_EVENTS, "gate", "reforecast", "post_implementation_review", "change_board", "change_approved")
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,8 @@ class RunRecord:
     delivered_rate: np.ndarray
     rate_changes: list[tuple[int, float, float]]
     selected_logv: np.ndarray
+    approved: np.ndarray
+    allocation: np.ndarray
     pair_found: np.ndarray
     cycles: list[tuple]
     scorecards: list[tuple]
@@ -188,6 +190,7 @@ class Run:
             "delivered_value_rate": r.delivered_rate[:n],
             "realised_value": realised[:n],
             "believed_value_at_start": np.exp(r.selected_logv[:n]),
+            "change_approved": r.approved[:n].astype(bool),
         })
 
     @cached_property

@@ -38,6 +38,7 @@ from okrsim.core.streams import SeedLike, as_seed_sequence
 from okrsim.model import governance as gov
 from okrsim.model.clock import on_grid
 from okrsim.model.ideas import arrival_process
+from okrsim.model.kpis import budget_allocation
 from okrsim.model.ledger import Ledger
 from okrsim.model.market import market_process
 from okrsim.model.planning import Planner
@@ -46,7 +47,7 @@ from okrsim.model.state import DELIVERED, WAITING, Initiatives, PairState
 from okrsim.model.teams import Team
 from okrsim.model.world import draw_world
 
-__all__ = ["check_compatible", "simulate"]
+__all__ = ["check_compatible", "review_calendar", "simulate"]
 
 
 def check_compatible(scenario: Scenario, policy: Policy) -> None:
@@ -93,6 +94,24 @@ def simulate(scenario: Scenario, policy: Policy, seed: SeedLike = 0) -> Run:
     return Run(scenario, policy, seq, engine.record())
 
 
+def review_calendar(policy: Policy, weeks: int) -> list[tuple[float, str]]:
+    """Weeks and kinds (``"gate"``, ``"reforecast"``) of the reviews between planning events.
+
+    Stage gates fall every ``review_weeks`` from week 0, the reforecast (if any) half-way
+    through each planning cycle (rounded down to a whole week); a reforecast replaces a gate
+    in the same week, and neither is held in a planning week (the plan decides then).
+    """
+    cadence = policy.cadence_weeks
+    at: dict[int, str] = {}
+    if policy.review_weeks > 0:
+        for w in range(policy.review_weeks, weeks, policy.review_weeks):
+            at[w] = "gate"
+    if policy.reforecast and cadence >= 2:
+        for w in range(cadence // 2, weeks, cadence):
+            at[w] = "reforecast"
+    return [(float(w), kind) for w, kind in sorted(at.items()) if w % cadence != 0]
+
+
 class _Engine:
     """One run: the SimPy environment, its processes and the work mechanics; only `simulate`
     creates it."""
@@ -111,6 +130,7 @@ class _Engine:
         self.events: list[tuple[float, str, int, int, float]] = []
         self.counts: Counter[str] = Counter()
         self.planner = Planner(scenario, policy, world, self.initiatives, self.pairs, self.teams, self.events)
+        self.board_from = 0  # the first idea the change board has not yet decided
         self.env = simpy.Environment()
 
     # ------------------------------------------------------------------------- running
@@ -170,17 +190,71 @@ class _Engine:
             team.process.interrupt()
 
     def planning_process(self) -> Generator[simpy.Event, None, None]:
-        env, cadence = self.env, self.policy.cadence_weeks
+        """The organisation's calendar: planning events every ``cadence_weeks``, stage-gate
+        reviews every ``review_weeks`` and the mid-cycle reforecast (`review_calendar`),
+        and change-board meetings (`next_board`), each at the next week it is due.
+
+        One process keeps the order of decisions that fall on the same week fixed: a plan,
+        reforecast or gate first, then the change board (which only sees requests the plan
+        has not just taken in)."""
+        env, planner = self.env, self.planner
+        reviews = review_calendar(self.policy, self.weeks)
+        r = 0
         while True:
-            yield env.timeout(cadence)
-            t = round(env.now)  # planning events fall on whole weeks
-            self.counts["planning"] += 1
+            plan_at = planner.next_plan
+            while r < len(reviews) and reviews[r][0] < env.now + 0.5:
+                r += 1
+            review_at = reviews[r][0] if r < len(reviews) else math.inf
+            board_at = self.next_board()
+            t = min(plan_at, review_at, board_at)
+            if t >= self.weeks:
+                return
+            yield env.timeout(t - env.now)
+            t = round(env.now)  # the organisation decides on whole weeks
             self.reveal(bisect.bisect_right(self.world.arrival, t))
             for team in self.teams:
                 self.advance(team, env.now)
-            self.planner.plan(t)
-            for team in self.teams:
+            woken = self.teams
+            if t == plan_at:
+                self.counts["planning"] += 1
+                planner.plan(t)
+            elif t == review_at:
+                kind = reviews[r][1]
+                self.counts[kind] += 1
+                planner.plan(t, kind)
+            else:
+                woken = []  # a change board alone wakes only the teams of what it approved
+            if board_at == t and (requests := self.due_requests(t)):
+                self.counts["change_board"] += 1
+                approved = planner.change_board(t, requests)
+                if approved and not woken:
+                    teams = sorted({j for i in approved for j in self.world.ideas.teams[i]})
+                    woken = [self.teams[j] for j in teams]
+            self.board_from = max(self.board_from, planner.plan_known)
+            for team in woken:
                 self.wake(team)
+
+    def due_requests(self, t: float) -> list[int]:
+        """Change requests the board decides at week `t`: ideas that arrived after the plan in
+        force, waited ``change_delay_weeks`` by `t`, and are still waiting.  Each request goes
+        to the board once (a rejected idea waits for the next plan)."""
+        start = max(self.board_from, self.planner.plan_known)
+        end = bisect.bisect_right(self.world.arrival, t - self.policy.change_delay_weeks, lo=start)
+        end = min(end, self.initiatives.n_known)
+        self.board_from = max(start, end)
+        status = self.initiatives.status
+        return [i for i in range(start, end) if status[i] == WAITING]
+
+    def next_board(self) -> float:
+        """Week of the next change-board meeting with a request due: the first board slot
+        (a multiple of ``change_board_weeks``) at or after the oldest undecided request's due
+        week (arrival plus ``change_delay_weeks``); infinite without a board or a request."""
+        every = self.policy.change_board_weeks
+        start = max(self.board_from, self.planner.plan_known)
+        if every <= 0 or start >= len(self.world.arrival):
+            return math.inf
+        due = float(self.world.arrival[start]) + self.policy.change_delay_weeks
+        return float(max(math.ceil(due / every - 1e-9) * every, every * math.ceil((self.env.now + 0.5) / every)))
 
     # ------------------------------------------------------------------------- work
     def team_process(self, team: Team) -> Generator[simpy.Event, None, None]:
@@ -293,11 +367,11 @@ class _Engine:
             t = self.env.now
             if st.start[i] != st.start[i]:  # NaN: first start
                 st.start[i] = t
-                st.selected_logv[i] = planner.plan_logv.item(i) if i < planner.plan_known else math.nan
+                st.selected_logv[i] = planner.logv_at_start(i)
             assert planner.cycle is not None
             planner.cycle.started += 1
             self.events.append((t, "start", i, self.world.theme[i], self.world.value[i]))
-        if pend and i < planner.plan_known:
+        if pend and planner.is_planned(i):
             for other in pend:
                 partner = self.teams[other]
                 if i not in partner.sync:
@@ -377,6 +451,9 @@ class _Engine:
             delivered_rate=np.array(st.delivered_rate),
             rate_changes=st.rate_changes,
             selected_logv=np.array(st.selected_logv),
+            approved=np.array(st.approved, np.int8),
+            allocation=budget_allocation(planner.budget_rows, planner.approvals, world.theme, planner.commit,
+                                         len(self.teams), self.weeks, self.scenario.market.n_themes),
             pair_found=self.pairs.found.copy(),
             cycles=planner.cycle_rows,
             scorecards=planner.scorecard_rows,

@@ -56,7 +56,10 @@ class Initiatives:
     rate_changes : list of (idea, time, new rate)
         Later cuts by conflicts.
     selected_logv : array of float
-        Log value the plan believed when the idea first started (NaN for ad-hoc intake).
+        Log value the plan (or the change board) believed when the idea first started (NaN
+        for ad-hoc intake).
+    approved : array of int8
+        1 for ideas a change board admitted into the plan in force during its cycle.
     """
 
     def __init__(self, ideas: Ideas, part_size: list[float], n_parts: list[int], n_initial: int):
@@ -75,6 +78,7 @@ class Initiatives:
         self.delivered_rate = array("d", [math.nan]) * n
         self.rate_changes: list[tuple[int, float, float]] = []
         self.selected_logv = array("d", [math.nan]) * n
+        self.approved = array("b", [0]) * n
 
 
 @dataclass

@@ -28,9 +28,9 @@ ANNUAL = Policy.preset("annual")
 #: 03: turbulence has two sides in the kit (the stable/dynamic/turbulent presets move both): how
 #: often the market shifts and how fast new ideas arrive.  Turbulence t scales both from the
 #: `dynamic` preset (t = 1): shift_rate = 1.5 t per year, idea_rate = 1.5 t per week.  Quarterly
-#: OKR plans heavily (3 team-weeks per team per quarter) so that the break-even lies inside (0, 1).
+#: OKR plans heavily (2 team-weeks per team per quarter) so that the break-even lies inside (0, 1).
 DYNAMIC = Scenario.preset("dynamic")
-HEAVY_OKR = Policy.preset("quarterly_okr").replace({"planning_cost": 3.0}, name="heavy_okr")
+HEAVY_OKR = Policy.preset("quarterly_okr").replace({"planning_cost": 2.0}, name="heavy_okr")
 TURBULENCE_GRID = (0.1, 0.2, 0.3, 0.4, 0.5, 0.7)
 REPS_03, SEED_03 = 40, 303
 SLACK_03 = 0.05  # half the grid step a participant is asked to use
