@@ -5,7 +5,7 @@
 # `notebooks/01_agility.ipynb`.
 #
 # Quarterly cycles are not free. Here planning is heavy: `heavy_okr` is the quarterly OKR policy
-# with 3 team-weeks of planning per team per quarter (compliance reviews, big-room planning, ...).
+# with 2 team-weeks of planning per team per quarter (compliance reviews, big-room planning, ...).
 # In a world where nothing moves, that time is wasted; in a turbulent one, re-deciding often pays.
 # Somewhere in between lies a **break-even**.
 #
@@ -97,8 +97,10 @@ check("03-sides", WHICH_SIDE)
 # ## For the discussion
 #
 # * With heavy planning, quarterly cycles lose in a calm world and win in a lively one; the
-#   break-even lies around `t ≈ 0.35`, roughly the `stable` preset. With the preset's light
-#   planning (0.4 team-weeks) it lies far lower: the price of the ritual moves the break-even.
+#   break-even lies between the `stable` and the `dynamic` preset (the solution prints it, and the
+#   check's feedback names the band it accepts). With the preset's light planning
+#   (`okrsim.Policy.preset("quarterly_okr").planning_cost`) it lies far lower: the price of the
+#   ritual moves the break-even.
 # * The flow of new ideas does most of the work: re-deciding every quarter gets new, better ideas
 #   into the plan sooner. Market shifts alone add less, because a shift moves only some themes and
 #   only part of the way. "Our market is turbulent" should prompt: turbulent in what: new
