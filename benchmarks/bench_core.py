@@ -71,7 +71,7 @@ def main() -> None:
     reference = min(bare_simpy(1680) for _ in range(20))
     results = {"python": platform.python_version(), "machine": platform.machine(), "runs": args.runs,
                "bare_simpy_1680_ms": 1e3 * reference, "policies": {}}
-    for name in ("annual", "quarterly_okr"):
+    for name in ("annual", "annual_gates", "quarterly_okr"):
         policy = okrsim.Policy.preset(name)
         times, events, kinds = time_runs(scenario, policy, args.runs, 1000)
         n = int(statistics.median(events))

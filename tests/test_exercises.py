@@ -107,15 +107,7 @@ def test_untouched_participant_notebook_runs_and_reports_not_attempted(source, t
         assert f"… {task_id}: not attempted yet" in out, out
 
 
-#: Exercise 03 needs re-calibrating after issue 12, item 2 (see RECALIBRATE_03 in tests/test_checks.py):
-#: its solution notebook's check now replies "cannot check this answer" (no break-even in the grid).
-_RECALIBRATE_03 = pytest.mark.xfail(strict=True, reason=(
-    "exercise 03 needs re-calibrating: heavy_okr loses against the typical annual process (with change board) at "
-    "every turbulence of the grid; no break-even in range"))
-
-
-@pytest.mark.parametrize("source", [pytest.param(s, marks=_RECALIBRATE_03) if s.stem.startswith("03_") else s
-                                    for s in SOURCES], ids=lambda s: s.stem)
+@pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.stem)
 def test_solution_notebook_is_executed_and_every_check_passes(source):
     nb = nbformat.read(build.targets(source)["solution"], as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]

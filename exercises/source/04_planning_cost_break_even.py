@@ -82,10 +82,11 @@ check("04-planning-cost", BREAK_EVEN)
 # %% [markdown] solution
 # ## For the discussion
 #
-# * In `mature`, quarterly OKR breaks even at about 1.5-1.9 team-weeks per event, i.e. about 7 of
-#   52 weeks a year spent on planning; quarterly cycles alone only at about 1.0-1.1, i.e. when four
-#   quarterly rounds cost about four annual ones. With little to react to, agility alone earns
-#   about what three extra planning rounds cost.
+# * In `mature`, quarterly OKR breaks even at the planning cost the solution prints above (times
+#   four: the team-weeks a year each team may spend on planning); quarterly cycles alone break even
+#   at about half of that. With little to react to, agility alone earns only about what a few
+#   extra planning rounds cost, against the typical annual process, which already takes urgent
+#   new ideas in through its change board.
 # * The OKR practice affords more because alignment and learning pay for part of the planning.
 #   That is the decomposition of `notebooks/05_steering_system.ipynb` in miniature.
 # * Counter-case for the misconception "quarterly always wins": at 2.5 team-weeks per event the

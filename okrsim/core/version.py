@@ -6,4 +6,4 @@ reader can tell which model produced a number.
 
 __all__ = ["__version__"]
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
