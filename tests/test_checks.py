@@ -134,8 +134,6 @@ def test_every_task_has_a_solution_and_wrong_answers():
         assert t.tolerance and t.expects and t.variable.isupper() and len(t.hints) == 3
 
 
-
-
 @pytest.mark.parametrize("task_id", SOLUTIONS)
 def test_solution_passes(references, task_id):
     fb = references[task_id]["feedback"]

@@ -51,6 +51,21 @@ def test_summary_and_paired_statistics(comparison):
     assert (p["ci_high"] - p["ci_low"]) / 2 < 1.96 * unpaired
 
 
+def test_versus_pairs_any_two_policies_of_the_runs(comparison):
+    """Against the baseline it is the row of `paired`; between two other policies it pairs them
+    replication by replication (and respects the KPI's direction)."""
+    for kpi_name in ("total_value", "lead_time_weeks"):
+        row = comparison.paired.set_index(["kpi", "policy"]).loc[(kpi_name, "quarterly_okr")]
+        mine = comparison.versus("quarterly_okr", kpi_name=kpi_name)
+        assert mine.to_dict() == pytest.approx(row[mine.index].to_dict(), nan_ok=True)
+    runs = comparison.runs.sort_values("replication")
+    q = runs.query("policy == 'quarterly_okr'")["total_value"].to_numpy()
+    g = runs.query("policy == 'only_agility'")["total_value"].to_numpy()
+    other = comparison.versus("quarterly_okr", "only_agility")
+    assert other.to_dict() == pytest.approx(paired(q, g), nan_ok=True)
+    assert other["mean_diff"] == pytest.approx((q - g).mean()) and other["mean_diff"] != 0
+
+
 def test_win_rate_respects_direction():
     better_lower = paired(np.array([1.0, 2.0, 3.0, 3.0]), np.array([2.0, 3.0, 1.0, 3.0]), better="lower")
     assert better_lower["win_rate"] == pytest.approx((2 + 0.5) / 4)

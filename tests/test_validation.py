@@ -427,14 +427,6 @@ def _three(scenario: str, seed: int) -> Comparison:
     return compare(scenario, list(THREE), replications=BASELINE_REPLICATIONS, seed=seed)
 
 
-def _pair(c: Comparison, policy: str, baseline: str, kpi: str = "total_value") -> dict:
-    """Paired statistics of `policy` against `baseline` (either may be any policy of `c`)."""
-    runs = c.runs.sort_values("replication")
-    values = runs.loc[runs.policy == policy, kpi].to_numpy(dtype=float)
-    base = runs.loc[runs.policy == baseline, kpi].to_numpy(dtype=float)
-    return paired(values, base)
-
-
 def test_typical_annual_reallocates_about_eight_percent_a_year():
     """The typical annual process moves about 8% of its allocated capacity between themes a
     year (McKinsey: the average firm moves about 8% of its capital between units a year;
@@ -475,7 +467,7 @@ def test_annual_gates_beats_the_typical_annual_process_in_the_default_world():
     cost in the default world: annual_gates delivers more value than annual (paired 95% CI
     above zero, absolute and relative) at every seed."""
     def claim(seed: int) -> dict:
-        row = _pair(_three("dynamic", seed), "annual_gates", "annual")
+        row = _three("dynamic", seed).versus("annual_gates", "annual")
         assert row["ci_low"] > 0 and row["rel_ci_low"] > 0, numbers(row)
         return row
 
@@ -495,7 +487,7 @@ def test_quarterly_advantage_against_both_baselines(scenario):
     scenarios where gates pay (all but the calm ones), so the headline names both."""
     def claim(seed: int) -> dict:
         c = _three(scenario, seed)
-        rows = {b: _pair(c, "quarterly_okr", b) for b in ("annual", "annual_gates")}
+        rows = {b: c.versus("quarterly_okr", b) for b in ("annual", "annual_gates")}
         msg = "; ".join(f"vs {b}: {numbers(r)}" for b, r in rows.items())
         for r in rows.values():
             assert r["ci_low"] > 0 and r["rel_ci_low"] > 0, msg

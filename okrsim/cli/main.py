@@ -33,7 +33,6 @@ from okrsim.core.registry import POLICY_SECTION, REGISTRY, lookup
 from okrsim.core.values import parse_value
 from okrsim.experiments.comparison import Comparison, compare
 from okrsim.experiments.executors import SweepTimeout
-from okrsim.experiments.statistics import paired
 from okrsim.model.kpis import KPIS
 from okrsim.model.simulation import simulate
 
@@ -227,12 +226,9 @@ def baseline_headline(c: Comparison, policy: str = "quarterly_okr",
     what a change of practice buys (docs/model.md, 7.9): the typical process is what most
     organisations run, the gated one the best an annual process does.
     """
-    runs = c.runs.sort_values("replication")
-    mine = runs.loc[runs.policy == policy, "total_value"].to_numpy(dtype=float)
     lines = []
     for name, words in baselines:
-        base = runs.loc[runs.policy == name, "total_value"].to_numpy(dtype=float)
-        p = paired(mine, base)
+        p = c.versus(policy, name)
         verdict = ("more" if p["ci_low"] > 0 else "less" if p["ci_high"] < 0 else "no clearly different")
         lines.append(
             f"{policy} vs {name}, {words}:\n  {verdict} value: {p['mean_diff']:+,.0f} "

@@ -22,7 +22,7 @@ from okrsim.experiments.statistics import mean_ci, paired
 from okrsim.model.kpis import KPIS, kpi
 from okrsim.model.simulation import check_compatible, simulate
 
-__all__ = ["Comparison", "compare", "run_replications", "summarise"]
+__all__ = ["Comparison", "compare", "run_replications", "summarise", "versus"]
 
 
 def _check_replications(replications: int) -> int:
@@ -78,6 +78,11 @@ class Comparison:
         """The policy every other is compared with."""
         return self.policies[0]
 
+    def versus(self, policy: str, baseline: str | None = None, kpi_name: str = "total_value") -> pd.Series:
+        """Paired statistics of `policy` against any other policy of the comparison (default:
+        the baseline), in `kpi_name`; the same fields as a row of `paired`."""
+        return versus(self.runs, policy, baseline or self.baseline.name, kpi_name)
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of ``okrsim compare --json`` (NaN becomes null)."""
         def clean(x: float) -> float | None:
@@ -100,6 +105,20 @@ class Comparison:
             "kpis": kpis,
             "paired": pairs,
         }
+
+
+def versus(runs: pd.DataFrame, policy: str, baseline: str, kpi_name: str = "total_value") -> pd.Series:
+    """Paired statistics of `policy` against `baseline` in a runs frame (one row per
+    replication and policy), whichever policy the frame was compared with first.
+
+    `paired` compares with the first policy only; a headline with two baselines (the typical
+    annual process and the one with stage gates) needs the other pairs from the same runs,
+    not a second simulation.  Returns ``mean_diff``, ``ci_low``, ``ci_high``, ``win_rate``,
+    ``rel_mean``, ``rel_ci_low``, ``rel_ci_high``, ``n`` (see `okrsim.experiments.statistics.paired`).
+    """
+    wide = runs.pivot(index="replication", columns="policy", values=kpi_name)
+    stats = paired(wide[policy].to_numpy(dtype=float), wide[baseline].to_numpy(dtype=float), kpi(kpi_name).better)
+    return pd.Series(stats, name=policy)
 
 
 def summarise(runs: pd.DataFrame, policies: Sequence[str], kpis: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
