@@ -8,9 +8,9 @@ What is measured, on the real model and the default scenario (``dynamic``, 156 w
   ``quarterly_okr.planning_cost``, policies ``annual`` and ``quarterly_okr``, 10 replications:
   2,000 runs, streamed to a fresh Parquet store each time (as ``okrsim sweep`` does);
 - ``serial``: in this process;
-- ``processes``: the default executor, all cores; a new pool per sweep, as every call of
-  ``sweep`` makes; its workers fork from a fork server that imported okrsim once (Linux),
-  so the first repeat also pays starting that server, later ones do not;
+- ``processes``: the default executor, all cores: loky's reusable process pool, which
+  every ``sweep`` call in a process shares, so the first repeat also pays starting its
+  workers and importing okrsim in them, later ones do not;
 - ``dask``: a ``LocalCluster`` of one single-threaded worker process per core, started once
   (its start-up time is reported apart) and warmed with one tiny sweep, as a long-lived
   cluster would be;
@@ -40,7 +40,7 @@ import pandas as pd
 
 import okrsim
 from okrsim.experiments.designs import latin_hypercube
-from okrsim.experiments.executors import default_workers, start_method
+from okrsim.experiments.executors import default_workers
 from okrsim.experiments.sweeps import sweep
 
 DESIGN = latin_hypercube({"market.shift_rate": (0, 6), "quarterly_okr.planning_cost": (0, 2)}, n=100, seed=1)
@@ -137,7 +137,7 @@ def main() -> None:
         "dask_cluster_start_seconds": cluster_start,
         "seconds": {k: summary(v) for k, v in times.items()},
         "other_jobs_cores": {k: summary(v) for k, v in others.items()},
-        "start_method": start_method(),
+        "process_pool": "loky reusable executor",
         "speedup_vs_serial": {
             k: {"min": min(times["serial"]) / min(v), "median": statistics.median(times["serial"]) / statistics.median(v)}
             for k, v in times.items() if k != "serial"

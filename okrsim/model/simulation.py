@@ -126,7 +126,10 @@ class _Engine:
         pairs_needed = gov.workshops_needed(world.pairs.visibility, policy.transparency)
         self.pairs = PairState(pairs_needed, np.zeros(world.pairs.n), np.zeros(world.pairs.n, bool))
         self.teams = [Team(j) for j in range(scenario.organisation.n_teams)]
-        self.ledger = Ledger(scenario.market.n_themes, self.weeks)
+        self.ledger = ledger = Ledger(scenario.market.n_themes, self.weeks)
+        self.overhead_rates = {ledger.overhead_col: 1.0}
+        self.switching_rates = {ledger.switching_col: 1.0}
+        self.idle_rates = {ledger.idle_col: 1.0}
         self.events: list[tuple[float, str, int, int, float]] = []
         self.counts: Counter[str] = Counter()
         self.planner = Planner(scenario, policy, world, self.initiatives, self.pairs, self.teams, self.events)
@@ -258,29 +261,52 @@ class _Engine:
 
     # ------------------------------------------------------------------------- work
     def team_process(self, team: Team) -> Generator[simpy.Event, None, None]:
-        """One team: do what its state says until the next change of mode, then look again."""
-        env, counts = self.env, self.counts
-        while True:
-            self.advance(team, env.now)
-            if not team.in_debt and team.may_pull and len(team.active) < self.wip:
-                self.pull(team)
-            self.set_rates(team)
-            wait = team.time_to_next()
-            if wait < math.inf:  # wake on the clock's grid (exact: now is on it too)
-                wait = on_grid(env.now + wait) - env.now
-            team.sleeping = True
-            try:
-                yield env.timeout(wait) if wait < math.inf else env.event()
-                counts["debt_paid" if team.in_debt else "part_done"] += 1
-            except simpy.Interrupt:
-                counts["team_interrupted"] += 1
-            team.sleeping = False
+        """One team: do what its state says until the next change of mode, then look again.
+
+        This loop runs for about two thirds of a run's events, so it keeps its lookups in
+        locals and counts its wake-ups in plain integers (merged into ``counts`` at the end)."""
+        env, wip, timeout = self.env, self.wip, self.env.timeout
+        complete, pull, set_rates = self.complete, self.pull, self.set_rates
+        debt_paid = part_done = interrupted = 0
+        try:
+            while True:
+                now = env.now
+                done = team.advance(now)
+                if done:
+                    complete(done)
+                if team.overhead > 0.0 or team.switching > 0.0:
+                    wait = team.overhead if team.overhead > 0.0 else team.switching
+                else:
+                    if team.may_pull and len(team.active) < wip:
+                        pull(team)
+                    wait = team.time_to_next()
+                set_rates(team)
+                team.sleeping = True
+                try:
+                    if wait < math.inf:  # wake on the clock's grid (exact: now is on it too)
+                        yield timeout(on_grid(now + wait) - now)
+                    else:
+                        yield env.event()
+                    if team.overhead > 0.0 or team.switching > 0.0:
+                        debt_paid += 1
+                    else:
+                        part_done += 1
+                except simpy.Interrupt:
+                    interrupted += 1
+                team.sleeping = False
+        finally:  # the run closes every process at its end
+            for kind, n in (("debt_paid", debt_paid), ("part_done", part_done), ("team_interrupted", interrupted)):
+                if n:
+                    self.counts[kind] += n
 
     def advance(self, team: Team, now: float, complete: bool = True) -> None:
         """Advance a team's work to `now`; finished parts complete their initiatives."""
         done = team.advance(now)
-        if not done or not complete:
-            return
+        if done and complete:
+            self.complete(done)
+
+    def complete(self, done: list[int]) -> None:
+        """Parts of the ideas in `done` finished; ideas with no part left are delivered."""
         parts_left = self.initiatives.parts_left
         for i in done:
             parts_left[i] -= 1
@@ -288,32 +314,34 @@ class _Engine:
                 self.deliver(i)
 
     def set_rates(self, team: Team) -> None:
-        """Tell the ledger what the team spends its capacity on from now on."""
-        ledger = self.ledger
+        """Tell the ledger what the team spends its capacity on from now on.
+
+        The rates of a team in debt or idle are shared constant dicts (never mutated), so an
+        unchanged mode is recognised by identity."""
         if team.overhead > 0.0:
-            rates = {ledger.overhead_col: 1.0}
+            rates = self.overhead_rates
         elif team.switching > 0.0:
-            rates = {ledger.switching_col: 1.0}
+            rates = self.switching_rates
         elif team.active:
             rates = {}
             share = 1.0 / len(team.active)
-            theme, col = self.world.theme, ledger.work_col
+            theme, col = self.world.theme, self.ledger.work_col
             for i in team.active:
                 c = col + theme[i]
                 rates[c] = rates.get(c, 0.0) + share
         else:
-            rates = {ledger.idle_col: 1.0}
+            rates = self.idle_rates
         old = team.rates
-        if rates == old:
+        if rates is old or rates == old:
             return
-        t = self.env.now
+        t, change = self.env.now, self.ledger.change
         for c, r in old.items():
             new = rates.get(c, 0.0)
             if new != r:
-                ledger.change(t, c, new - r)
+                change(t, c, new - r)
         for c, r in rates.items():
             if c not in old:
-                ledger.change(t, c, r)
+                change(t, c, r)
         team.rates = rates
 
     def pull(self, team: Team) -> None:
@@ -360,24 +388,27 @@ class _Engine:
         st.pend_total[i] -= r
         st.pending_mask[i, j] = False
         team.active[i] = r
-        if i in team.sync:
-            team.sync.remove(i)
+        sync = team.sync
+        if sync and i in sync:
+            sync.remove(i)
         if st.status[i] == WAITING:
             st.status[i] = 1  # in progress
             t = self.env.now
             if st.start[i] != st.start[i]:  # NaN: first start
                 st.start[i] = t
                 st.selected_logv[i] = planner.logv_at_start(i)
-            assert planner.cycle is not None
-            planner.cycle.started += 1
+            cycle = planner.cycle
+            assert cycle is not None
+            cycle.started += 1
             self.events.append((t, "start", i, self.world.theme[i], self.world.value[i]))
         if pend and planner.is_planned(i):
+            wip = self.wip
             for other in pend:
                 partner = self.teams[other]
                 if i not in partner.sync:
                     partner.sync.append(i)
                     partner.may_pull = True
-                    if len(partner.active) < self.wip and not partner.in_debt:
+                    if len(partner.active) < wip and not partner.in_debt:
                         self.wake(partner)
 
     def deliver(self, i: int) -> None:
