@@ -11,12 +11,13 @@ policy receive different streams.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 
 import numpy as np
 
 from okrsim.core.errors import ParameterError
 
-__all__ = ["SOURCES", "SeedLike", "as_seed_sequence", "child", "replication_seed", "source_generators"]
+__all__ = ["SOURCES", "SeedLike", "as_seed_sequence", "child", "key_generators", "replication_seed", "source_generators"]
 
 #: The model's random sources, in a fixed order (their index is part of the spawn key).
 SOURCES: tuple[str, ...] = (
@@ -58,4 +59,18 @@ def replication_seed(seed: SeedLike, replication: int) -> np.random.SeedSequence
 def source_generators(seed: SeedLike) -> dict[str, np.random.Generator]:
     """One fresh `numpy.random.Generator` per source in `SOURCES`."""
     seq = as_seed_sequence(seed)
-    return {name: np.random.default_rng(child(seq, i)) for i, name in enumerate(SOURCES)}
+    return key_generators(seq.entropy, seq.spawn_key, seq.pool_size)
+
+
+def key_generators(entropy: int | Sequence[int], spawn_key: tuple[int, ...], pool_size: int) -> dict[str, np.random.Generator]:
+    """`source_generators` of the seed sequence with this entropy, spawn key and pool size.
+
+    Taking the seed's parts saves building the parent sequence, and building each child's
+    generator directly saves `numpy.random.default_rng`'s dispatch: seeding is a fixed cost
+    of every world.  The children are those of `child`, so the streams are the same.
+    """
+    return {
+        name: np.random.Generator(np.random.PCG64(
+            np.random.SeedSequence(entropy=entropy, spawn_key=(*spawn_key, i), pool_size=pool_size)))
+        for i, name in enumerate(SOURCES)
+    }

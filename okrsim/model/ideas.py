@@ -158,12 +158,12 @@ def draw_ideas(
     width = _FIXED + 2 * n_teams
     first = _rows(rng_backlog, portfolio.initial_backlog, width)
     later_times, later = _arrival_rows(rng_arrivals, portfolio.idea_rate, weeks, width)
-    rows = np.vstack([first, later]) if len(later) else first
+    rows = np.concatenate((first, later)) if len(later) else first
     arrival = np.concatenate([np.zeros(len(first)), later_times])
 
-    at_arrival = market.levels[np.searchsorted(market.times, arrival, side="right") - 1]
+    at_arrival = market.levels[market.times.searchsorted(arrival, side="right") - 1]
     weight = at_arrival ** portfolio.idea_attraction
-    cdf = np.cumsum(weight, axis=1)
+    cdf = weight.cumsum(axis=1)
     theme = np.minimum((cdf < rows[:, _THEME, None] * cdf[:, -1, None]).sum(axis=1), n_themes - 1)
     offset = 1 + np.minimum((rows[:, _THEME2] * (n_themes - 1)).astype(int), n_themes - 2)
     theme2 = np.where(rows[:, _HAS2] < portfolio.secondary_theme_share, (theme + offset) % n_themes, -1)
@@ -175,7 +175,7 @@ def draw_ideas(
     multi = rows[:, _MULTI] < portfolio.multi_team_share
     size = np.where(multi, np.where((rows[:, _SIZE] < 0.5) | (n_teams < 3), 2, 3), 1)
     # each idea's order of the teams; it needs the first `size` of them (at most three)
-    first = np.argsort(rows[:, _FIXED:_FIXED + n_teams], axis=1, kind="stable")[:, :3]
+    first = rows[:, _FIXED:_FIXED + n_teams].argsort(axis=1, kind="stable")[:, :3]
     size = np.minimum(size, n_teams)
     members = np.zeros((len(rows), n_teams), bool)
     at = first + np.arange(0, members.size, n_teams)[:, None]  # positions in the flattened matrix

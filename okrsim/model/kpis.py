@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from okrsim.model.governance import Beliefs, believed_log_value
-from okrsim.model.market import MarketPath, n_top_themes
+from okrsim.model.market import MarketPath
 
 if TYPE_CHECKING:
     from okrsim.model.run import RunRecord
@@ -105,8 +105,9 @@ def weekly_attractiveness(weeks: int, path: MarketPath) -> np.ndarray:
     World events act before the ledger at equal times, so week t sees every shift and
     shock up to and including time t.
     """
-    index = np.searchsorted(path.times, np.arange(weeks), side="right") - 1
-    return path.levels[index]
+    if weeks == len(path.week_segment):  # the horizon the path was drawn for
+        return path.levels[path.week_segment]
+    return path.levels[path.times.searchsorted(np.arange(weeks), side="right") - 1]
 
 
 def realised_values(record: RunRecord) -> np.ndarray:
@@ -116,20 +117,30 @@ def realised_values(record: RunRecord) -> np.ndarray:
     conflict cannibalises it); its value is the rate times the attractiveness of its themes,
     integrated exactly over each segment.
     """
-    out = np.zeros(record.ideas.n)
-    ids, lo, hi, rate = _segments(record)
+    return _realised(record, _delivered(record))
+
+
+def _delivered(record: RunRecord) -> np.ndarray:
+    """Indices of the delivered initiatives."""
+    return (~np.isnan(record.delivery_week)).nonzero()[0]
+
+
+def _realised(record: RunRecord, delivered: np.ndarray) -> np.ndarray:
+    """`realised_values` given the delivered initiatives (`_delivered`), which `compute_kpis`
+    needs as well."""
+    ids, lo, hi, rate = _segments(record, delivered)
     if len(ids) == 0:
-        return out
+        return np.zeros(record.ideas.n)
     cum = record.path.integral(np.concatenate([lo, hi]))
-    np.add.at(out, ids, rate * _theme_weighted(record, cum[len(lo):] - cum[:len(lo)], ids))
-    return out
+    # (bincount adds each initiative's segments in their order, as ``np.add.at`` would, faster)
+    return np.bincount(ids, weights=rate * _theme_weighted(record, cum[len(lo):] - cum[:len(lo)], ids),
+                       minlength=record.ideas.n)
 
 
-def _segments(record: RunRecord) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _segments(record: RunRecord, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Initiative, start, end and value rate of each segment of constant value rate: first the
-    segments from delivery on, then those after conflict cuts, in the order of the cuts (so
-    each initiative's segments come in time order)."""
-    ids = (~np.isnan(record.delivery_week)).nonzero()[0]
+    segments from delivery on (of the delivered initiatives `ids`), then those after conflict
+    cuts, in the order of the cuts (so each initiative's segments come in time order)."""
     lo = record.delivery_week[ids]
     rate = record.delivered_rate[ids]
     if record.rate_changes:
@@ -179,7 +190,7 @@ def reallocation_shares(theme_capacity: np.ndarray, year: int = 52) -> np.ndarra
     work = theme_capacity[: years * year].reshape(years, year, -1).sum(axis=1)
     total = work.sum(axis=1, keepdims=True)
     share = np.divide(work, total, out=np.zeros_like(work), where=total > 0)
-    return 0.5 * np.abs(np.diff(share, axis=0)).sum(axis=1)
+    return 0.5 * np.abs(share[1:] - share[:-1]).sum(axis=1)  # (what np.diff computes, without its overhead)
 
 
 def budget_allocation(budget_rows: list[tuple[float, np.ndarray]], approvals: list[tuple[float, int, float]],
@@ -207,13 +218,13 @@ def budget_allocation(budget_rows: list[tuple[float, np.ndarray]], approvals: li
     out = np.zeros((years, k))
     if years == 0 or k == 0:
         return out
-    times = [t for t, _ in budget_rows] + [math.inf]
-    for n, (t0, split) in enumerate(budget_rows):
-        t1 = times[n + 1]
-        for y in range(years):
+    ends = [t for t, _ in budget_rows[1:]] + [math.inf]
+    for (t0, split), t1 in zip(budget_rows, ends, strict=True):
+        committed = commit * split
+        for y in _years_touched(t0, t1, year, years):
             overlap = min(t1, (y + 1) * year) - max(t0, y * year)
             if overlap > 0:
-                out[y] += commit * split * (overlap / year)
+                out[y] += committed * (overlap / year)
     for t, i, effort in approvals:
         y = int(t // year)
         if y < years:
@@ -222,15 +233,22 @@ def budget_allocation(budget_rows: list[tuple[float, np.ndarray]], approvals: li
     return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
 
 
+def _years_touched(t0: float, t1: float, year: int, years: int) -> range:
+    """The years among the first `years` that the interval ``[t0, t1)`` may overlap.
+
+    A budget split is in force for a few years at most, so looking only at those (instead of
+    at every year for every split) halves the time of `budget_allocation`, a fixed cost of
+    every run.  The range
+    may include a year of zero overlap at either end; callers test the overlap anyway.
+    """
+    first = max(0, int(t0 // year))
+    return range(first, years if math.isinf(t1) else min(years, int(t1 // year) + 1))
+
+
 #: Share of work the new leading themes must reach for the organisation to count as adapted.
 ADAPTED_SHARE = 0.5
 #: Weeks over which the work share is averaged before comparing it with `ADAPTED_SHARE`.
 ADAPTATION_WINDOW = 4
-
-
-def _leaders(path: MarketPath) -> np.ndarray:
-    """The most attractive themes (top third, best first) in each segment of the market path."""
-    return (-path.levels).argsort(axis=1, kind="stable")[:, :n_top_themes(path.levels.shape[1])]
 
 
 def adaptation_lags(record: RunRecord) -> list[float]:
@@ -242,27 +260,24 @@ def adaptation_lags(record: RunRecord) -> list[float]:
     weeks, first reaches `ADAPTED_SHARE` of all work.  The wait is censored at the next
     change (or the horizon): a policy that never follows scores the whole interval.
     """
-    return _adaptation_lags(record, _leaders(record.path))
-
-
-def _adaptation_lags(record: RunRecord, top: np.ndarray) -> list[float]:
-    """`adaptation_lags` given the leading themes of each market segment (`_leaders`)."""
-    times = record.path.times
-    changes = [(float(times[s]), top[s]) for s in range(1, len(top)) if set(top[s].tolist()) - set(top[s - 1].tolist())]
+    path = record.path
+    changes = [(float(path.times[s]), path.leaders[s]) for s in path.leader_changes]
     if not changes:
         return []
     work = record.theme_capacity
     total = work.sum(axis=1)
     kernel = np.ones(ADAPTATION_WINDOW)
-    smooth_total = np.convolve(total, kernel)[: len(total)]
+    # the smoothed work on the leaders that counts as adapted, in every week (computed once
+    # for all changes; each change looks at a slice)
+    adapted = ADAPTED_SHARE * np.maximum(np.convolve(total, kernel)[: len(total)], 1e-12)
     lags = []
     for n, (when, leaders) in enumerate(changes):
         until = changes[n + 1][0] if n + 1 < len(changes) else float(record.weeks)
         share_on = np.convolve(work[:, leaders].sum(axis=1), kernel)[: len(total)]
-        first_week = math.ceil(when)
-        weeks = np.arange(first_week + ADAPTATION_WINDOW - 1, min(math.ceil(until), record.weeks))
-        ok = weeks[share_on[weeks] >= ADAPTED_SHARE * np.maximum(smooth_total[weeks], 1e-12)]
-        lags.append(min(float(ok[0]) + 1.0 if len(ok) else until, until) - when)
+        first = math.ceil(when) + ADAPTATION_WINDOW - 1  # the first week with a full window
+        last = min(math.ceil(until), record.weeks)
+        ok = (share_on[first:last] >= adapted[first:last]).nonzero()[0]
+        lags.append(min(float(first + ok[0]) + 1.0 if len(ok) else until, until) - when)
     return lags
 
 
@@ -272,13 +287,12 @@ def compute_kpis(record: RunRecord) -> dict[str, float]:
     capacity = float(record.n_teams * record.weeks)
     a = record.attractiveness
     work_by_theme = record.theme_capacity
-    leaders = _leaders(record.path)
-    weekly = leaders[record.path.times.searchsorted(np.arange(record.weeks), side="right") - 1]
+    weekly = record.path.leaders[record.path.week_segment]
     aligned = work_by_theme.ravel().take(weekly + np.arange(0, a.size, a.shape[1])[:, None]).sum()  # the leaders' work
     work_total = work_by_theme.sum()
 
-    delivered = (~np.isnan(record.delivery_week)).nonzero()[0]
-    realised = realised_values(record)
+    delivered = _delivered(record)
+    realised = _realised(record, delivered)
     pf = record.portfolio
     hurdle = pf.waste_hurdle * pf.value_median / pf.effort_median
     live = record.weeks - record.delivery_week[delivered]
@@ -297,7 +311,7 @@ def compute_kpis(record: RunRecord) -> dict[str, float]:
         "total_value": float(tl["value"].sum() + tl["synergy"].sum()),
         "end_value_rate": float(tl["value"][-1] + tl["synergy"][-1]),
         "aligned_capacity_share": min(1.0, float(aligned / work_total)) if work_total > 0 else math.nan,
-        "adaptation_lag_weeks": float(np.mean(lags)) if (lags := _adaptation_lags(record, leaders)) else math.nan,
+        "adaptation_lag_weeks": float(np.mean(lags)) if (lags := adaptation_lags(record)) else math.nan,
         "waste_share": float(wasted / capacity),
         "overhead_share": float(tl["overhead"].sum() / capacity),
         "lead_time_weeks": float(lead.mean()) if len(lead) else math.nan,
@@ -311,7 +325,7 @@ def compute_kpis(record: RunRecord) -> dict[str, float]:
         # chosen on no plan's (or change board's) estimates: ad-hoc intake
         "unplanned_starts": float(np.count_nonzero(started & np.isnan(record.selected_logv))),
         "reallocation_share": float(moved.mean()) if len(moved := reallocation_shares(work_by_theme)) else math.nan,
-        "budget_reallocation_share": float(np.mean(b)) if len(b := _moved(record.allocation)) else math.nan,
+        "budget_reallocation_share": float(b.mean()) if len(b := _moved(record.allocation)) else math.nan,
         "in_year_starts": float(np.count_nonzero(started & (np.isnan(record.selected_logv) | (record.approved > 0)))),
         "changes_approved": float(np.count_nonzero(record.approved)),
     }
@@ -321,4 +335,4 @@ def _moved(allocation: np.ndarray) -> np.ndarray:
     """Half the absolute change of each theme's share between consecutive years (`reallocation_shares`)."""
     if len(allocation) < 2:
         return np.empty(0)
-    return 0.5 * np.abs(np.diff(allocation, axis=0)).sum(axis=1)
+    return 0.5 * np.abs(allocation[1:] - allocation[:-1]).sum(axis=1)

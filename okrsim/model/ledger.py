@@ -69,23 +69,25 @@ class Ledger:
         """
         weeks, k = self.weeks, self.k
         t = np.fromiter(self.times, float, len(self.times))
+        whole = np.arange(weeks + 1, dtype=float)
         # every instant at which some rate or the attractiveness changes, and every whole week
-        grid = np.unique(np.concatenate([t, path.times, np.arange(weeks + 1, dtype=float)]))
-        grid = grid[grid <= weeks]
-        at = np.searchsorted(grid, t)
+        grid = _instants(np.concatenate((t, path.times, whole)), weeks)
+        # a change at or after the horizon earns nothing within it: it lands in the last row,
+        # which is never in force
+        at = np.minimum(grid.searchsorted(t), len(grid) - 1)
         cols = np.fromiter(self.cols, np.int64, len(self.cols))
         deltas = np.fromiter(self.deltas, float, len(self.deltas))
-        ok = at < len(grid)  # changes at or after the horizon earn nothing within it
-        flat = np.bincount(at[ok] * self.width + cols[ok], weights=deltas[ok], minlength=len(grid) * self.width)
+        flat = np.bincount(at * self.width + cols, weights=deltas, minlength=len(grid) * self.width)
         rates = flat.reshape(len(grid), self.width).cumsum(axis=0)[:-1]  # in force on [grid[s], grid[s + 1])
         np.maximum(rates, 0.0, out=rates)  # no rate is negative; this drops rounding residue
-        seg = rates * np.diff(grid)[:, None]
-        attract = path.levels[np.searchsorted(path.times, grid[:-1], side="right") - 1]
+        seg = rates * (grid[1:] - grid[:-1])[:, None]
+        attract = path.levels[path.times.searchsorted(grid[:-1], side="right") - 1]
         seg[:, :k] *= attract
         seg[:, k:2 * k] *= attract
         cum = np.zeros((len(grid), self.width))
         seg.cumsum(axis=0, out=cum[1:])
-        per_week = np.diff(cum[np.searchsorted(grid, np.arange(weeks + 1, dtype=float))], axis=0)
+        at_weeks = cum[grid.searchsorted(whole)]
+        per_week = at_weeks[1:] - at_weeks[:-1]
         timeline = {
             "value": per_week[:, :k].sum(axis=1),
             "synergy": per_week[:, k:2 * k].sum(axis=1),
@@ -94,3 +96,17 @@ class Ledger:
             "idle": per_week[:, self.idle_col],
         }
         return timeline, per_week[:, 2 * k:3 * k]
+
+
+def _instants(times: np.ndarray, weeks: int) -> np.ndarray:
+    """The distinct values of `times` up to `weeks`, sorted.
+
+    The same as ``np.unique`` followed by a cut at `weeks`, without its wrapper's overhead,
+    which matters for the few thousand times of one run.
+    """
+    times.sort()
+    times = times[:times.searchsorted(weeks, side="right")]
+    distinct = np.empty(len(times), bool)
+    distinct[:1] = True
+    np.not_equal(times[1:], times[:-1], out=distinct[1:])
+    return times[distinct]

@@ -7,8 +7,10 @@ organisation reacts to.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import simpy
@@ -47,7 +49,7 @@ class MarketPath:
 
     def index_at(self, t: float) -> int:
         """Segment in force at time `t`."""
-        return int(np.searchsorted(self.times, t, side="right")) - 1
+        return bisect.bisect_right(self._starts, t) - 1
 
     def at(self, t: float) -> np.ndarray:
         """True attractiveness of every theme at time `t`."""
@@ -57,10 +59,44 @@ class MarketPath:
         """Attractiveness of every theme integrated from 0 to each of the times `t`
         (shape ``(len(t), K)``): exact, since it is constant between changes."""
         t = np.asarray(t, dtype=float)
-        seg = np.searchsorted(self.times, t, side="right") - 1
+        seg = self.times.searchsorted(t, side="right") - 1
+        return self._integral_at_starts[seg] + self.levels[seg] * (t - self.times[seg])[:, None]
+
+    # The cached properties below are derived once per path, which every policy of a
+    # replication shares, instead of once per run (the frozen dataclass allows them because
+    # `cached_property` writes to the instance dictionary directly).
+
+    @cached_property
+    def _starts(self) -> list[float]:
+        """`times` as a list: `bisect` finds a time's segment far faster than `np.searchsorted`."""
+        return self.times.tolist()
+
+    @cached_property
+    def _integral_at_starts(self) -> np.ndarray:
+        """Attractiveness integrated from 0 to the start of each segment, for `integral`."""
         before = np.zeros_like(self.levels)
         np.cumsum(self.levels[:-1] * np.diff(self.times)[:, None], axis=0, out=before[1:])
-        return before[seg] + self.levels[seg] * (t - self.times[seg])[:, None]
+        return before
+
+    @cached_property
+    def week_segment(self) -> np.ndarray:
+        """Segment in force when each week of the horizon (``len(perception)`` weeks) is booked.
+
+        World events act before the ledger at equal times, so week t sees every shift and
+        shock up to and including time t.
+        """
+        return self.times.searchsorted(np.arange(len(self.perception)), side="right") - 1
+
+    @cached_property
+    def leaders(self) -> np.ndarray:
+        """The most attractive themes (the top third, best first) in each segment."""
+        return (-self.levels).argsort(axis=1, kind="stable")[:, :n_top_themes(self.levels.shape[1])]
+
+    @cached_property
+    def leader_changes(self) -> list[int]:
+        """Segments whose leading themes include one that did not lead in the segment before."""
+        top = self.leaders.tolist()
+        return [s for s in range(1, len(top)) if set(top[s]) - set(top[s - 1])]
 
     def perceived(self, week: int, lag: int) -> np.ndarray:
         """What planners believe at `week`: the market as it was `lag` weeks ago, with noise."""
@@ -119,7 +155,7 @@ def draw_market(market: Market, weeks: int, rng: np.random.Generator, rng_percep
             levels.append(current)
             kinds.append(kind)
     perception = np.exp(market.perception_noise * rng_perception.standard_normal((weeks, k)))
-    return MarketPath(np.asarray(times), np.vstack(levels), tuple(kinds), perception)
+    return MarketPath(np.array(times), np.array(levels), tuple(kinds), perception)
 
 
 def market_process(

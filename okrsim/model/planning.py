@@ -11,6 +11,7 @@ every team to that moment, and wakes the teams afterwards.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 
 import numpy as np
 
@@ -65,7 +66,6 @@ class Planner:
         self.plan_known = 0
         self.plan_logv = np.zeros(0)
         self.beliefs = gov.Beliefs.naive(self.k)
-        self.learned = False  # whether the beliefs hold any evidence
         self.evidence: list[int] = []  # delivered since the last retrospective
         self.budget = np.full(self.k, 1.0 / self.k)
         self.budget_time = 0.0  # when the budget split was last set
@@ -83,6 +83,16 @@ class Planner:
         self.cycle: OkrCycle | None = None
         self.cycle_rows: list[tuple] = []
         self.scorecard_rows: list[tuple] = []
+        # The market's segments as lists: planning looks up single times, for which `bisect`
+        # is several times faster than `numpy.searchsorted` (same segment, same numbers).
+        self.market_times = world.path.times.tolist()
+        self.market_levels = world.path.levels.tolist()
+        # What planners believe of every idea depends on the beliefs and the objectives, not
+        # on the week: both are computed for every idea when they change, and each event
+        # takes the known ideas' share (the same numbers, element by element).
+        self.logv_all = world.log_estimate
+        self.focus_goals: np.ndarray | None = None
+        self.focus_all = np.zeros(ideas.n)
 
     # ------------------------------------------------------------------------- the event
     def plan(self, t: int, kind: str = "plan") -> None:
@@ -132,10 +142,10 @@ class Planner:
         if full:
             plain = np.exp(logv[planned] - age[planned]) * attract[planned]
             self.open_cycle(t, goals, perceived, planned, plain)
+        self.marginal = base.item(order[inside][-1]) if len(planned) else -math.inf
         if pol.can_stop_running_work:
-            self.stop_lost_work(t, cand, base, order, inside, remaining, status, planned)
+            self.stop_lost_work(t, cand, base, remaining, status, planned)
         self.build_queues(cand, pri)
-        self.marginal = base.item(order[inside][-1]) if inside.any() else -math.inf
         if kind != "gate":
             self.reserve_left = pol.change_reserve * len(self.teams) * weeks if pol.change_board_weeks > 0 else 0.0
             for team in self.teams:
@@ -144,7 +154,8 @@ class Planner:
     def perceived(self, t: int) -> np.ndarray:
         """The market as planners see it at week `t`: lagged, with that week's noise."""
         path = self.world.path
-        return path.at(max(0, t - self.scenario.market.detection_lag_weeks)) * path.perception[t]
+        segment = bisect_right(self.market_times, max(0, t - self.scenario.market.detection_lag_weeks)) - 1
+        return path.levels[segment] * path.perception[t]
 
     # ------------------------------------------------------------------------- change board
     def change_board(self, t: int, requests: list[int]) -> list[int]:
@@ -170,9 +181,10 @@ class Planner:
         base = (1.0 - pol.political_weight) * log_value[ids] + self.static_priority[ids]
         self.events.append((t, "change_board", -1, -1, float(len(ids))))
         approved = []
+        priorities, effort_of = base.tolist(), ideas.effort.item
         for n in (-base).argsort(kind="stable").tolist():
-            i, b = int(ids[n]), float(base[n])
-            effort = float(ideas.effort[i])
+            i, b = requests[n], priorities[n]
+            effort = effort_of(i)
             if st.status[i] != WAITING or b <= self.marginal or effort > self.reserve_left:
                 continue
             self.reserve_left -= effort
@@ -232,27 +244,33 @@ class Planner:
         estimate), perceived attractiveness of their themes, and log value before staleness
         and interactions (attractiveness and the OKR focus on the objectives included)."""
         world = self.world
-        theme = world.ideas.theme[:known]
-        if self.learned:
-            logv = gov.believed_log_value(world.log_estimate[:known], theme, self.beliefs, self.log_median)
-        else:
-            logv = world.log_estimate[:known]
-        # per theme: perceived attractiveness (row 0) and whether it is an objective (row 1);
+        logv = self.logv_all[:known]
         # each idea weighs its primary and secondary theme
-        by_theme = np.zeros((2, self.k))
-        by_theme[0] = perceived
-        by_theme[1, goals] = 1.0
-        w1, w2 = world.w1[:known], world.w2[:known]
-        attract, focus = w1 * by_theme.take(theme, axis=1) + w2 * by_theme.take(world.t2[:known], axis=1)
-        return logv, attract, logv + np.log(attract) + np.log1p(self.policy.okr_focus * focus)
+        primary, secondary = perceived.take(world.ideas.theme[:known]), perceived.take(world.t2[:known])
+        attract = world.w1[:known] * primary + world.w2[:known] * secondary
+        return logv, attract, logv + np.log(attract) + self.okr_focus(goals)[:known]
+
+    def okr_focus(self, goals: np.ndarray) -> np.ndarray:
+        """The log value boost of every idea from the OKR focus on the objectives `goals`.
+
+        The objectives change once a cycle, the known ideas at every event: the boost is
+        computed for every idea once per set of objectives."""
+        if goals is not self.focus_goals:
+            world = self.world
+            is_goal = np.zeros(self.k)
+            is_goal[goals] = 1.0
+            focus = world.w1 * is_goal.take(world.ideas.theme) + world.w2 * is_goal.take(world.t2)
+            self.focus_all = np.log1p(self.policy.okr_focus * focus)
+            self.focus_goals = goals
+        return self.focus_all
 
     def remaining(self, ids: np.ndarray) -> np.ndarray:
         """Effort still to do on each of `ids`: pending parts plus what active parts lack."""
-        total = np.array(self.initiatives.pend_total)
+        total = self.initiatives.pend_total[:]  # (adding to a typed array is faster than to numpy's)
         for team in self.teams:
             for i, r in team.active.items():
                 total[i] += r
-        return total[ids]
+        return np.frombuffer(total).take(ids)
 
     def adjust_for_interactions(self, log_value: np.ndarray, status: np.ndarray, found: np.ndarray,
                                 age: np.ndarray) -> np.ndarray:
@@ -282,9 +300,9 @@ class Planner:
         order = (-pri).argsort(kind="stable")
         ordered_remaining, ordered_theme = remaining[order], self.world.ideas.theme[cand[order]]
         inside = gov.within_capacity(ordered_remaining, capacity)
-        target = gov.theme_shares(ordered_theme[inside], ordered_remaining[inside], self.k)
         # the organisation starts with a budget split that matches its first view of the market
         if rebudget:
+            target = gov.theme_shares(ordered_theme[inside], ordered_remaining[inside], self.k)
             if self.cycle is None:
                 self.budget = target
             else:
@@ -319,22 +337,23 @@ class Planner:
                 kind = "conflict_discovered" if conflict[p] else "synergy_discovered"
                 self.events.append((t, kind, self.world.pair_a[p], self.world.pair_b[p], math.nan))
 
-    def stop_lost_work(self, t: int, cand: np.ndarray, base: np.ndarray, order: np.ndarray, inside: np.ndarray,
-                       remaining: np.ndarray, status: np.ndarray, planned: np.ndarray) -> None:
-        """Stop running work that lost its value (see `governance.should_stop`)."""
+    def stop_lost_work(self, t: int, cand: np.ndarray, base: np.ndarray, remaining: np.ndarray, status: np.ndarray,
+                       planned: np.ndarray) -> None:
+        """Stop running work that lost its value against the plan's marginal item (see
+        `governance.should_stop`)."""
         # (a stage gate ranks only the plan's work: ad-hoc intake running outside it is left alone)
-        candidates = set(cand.tolist())
-        running = sorted({i for team in self.teams for i in team.active if i in candidates})
-        if not running or len(planned) == 0 or len(planned) == len(cand):
+        active = sorted({i for team in self.teams for i in team.active})
+        n = len(cand)
+        located = zip(active, cand.searchsorted(active).tolist(), strict=True)  # (`cand` is sorted)
+        running = [(i, p) for i, p in located if p < n and cand.item(p) == i]  # with their positions in `cand`
+        if not running or len(planned) == 0 or len(planned) == n:
             return
         if not (status[planned] == WAITING).any():
             return  # nothing better is waiting for the capacity
-        position = cand.searchsorted(running).tolist()
         in_plan = set(planned.tolist())
-        w = self.policy.political_weight
-        marginal = base.item(order[inside][-1])
+        w, marginal = self.policy.political_weight, self.marginal
         effort = self.world.ideas.effort
-        ids = [i for i, p in zip(running, position, strict=True)
+        ids = [i for i, p in running
                if i not in in_plan and gov.should_stop(base.item(p), effort.item(i), remaining.item(p), marginal, w)]
         if ids:
             self.stop(t, ids)
@@ -375,8 +394,7 @@ class Planner:
         ids = cand[rows]
         keys = pri[rows] + self.local_key[ids, cols]
         self.team_key[ids, cols] = keys
-        order = (-keys).argsort(kind="stable")
-        order = order[cols[order].astype(np.uint16).argsort(kind="stable")]  # by team, then by key
+        order = np.lexsort((-keys, cols.astype(np.uint16)))  # by team, then by key (stable)
         ordered = ids[order].tolist()
         end = 0
         for team, count in zip(self.teams, np.bincount(cols, minlength=len(self.teams)).tolist(), strict=True):
@@ -411,12 +429,12 @@ class Planner:
         """Score the cycle's key results against what was actually delivered."""
         c = self.cycle
         assert c is not None
-        st, path = self.initiatives, self.world.path
+        st, theme, times, levels = self.initiatives, self.world.theme, self.market_times, self.market_levels
         achieved_value = [0.0] * self.k
         achieved_count = [0] * self.k
         for i in c.delivered:
-            k = self.world.theme[i]
-            achieved_value[k] += st.eff[i] * path.at(st.delivery[i]).item(k)
+            k = theme[i]
+            achieved_value[k] += st.eff[i] * levels[bisect_right(times, st.delivery[i]) - 1][k]
             achieved_count[k] += 1
         scores = []
         for rank, k, target_value, target_count in c.krs:
@@ -432,9 +450,10 @@ class Planner:
         post-implementation review)."""
         ids = np.array(self.evidence, dtype=int)
         self.evidence = []
-        self.learned = self.learned or len(ids) > 0
+        ideas = self.world.ideas
         self.beliefs = gov.learn(
-            self.beliefs, self.world.ideas.est_error[ids], self.world.ideas.theme[ids],
-            self.policy.learning_rate, self.scenario.portfolio.value_sigma,
+            self.beliefs, ideas.est_error[ids], ideas.theme[ids], self.policy.learning_rate, self.scenario.portfolio.value_sigma,
         )
+        if len(ids):  # new evidence: new beliefs about every idea
+            self.logv_all = gov.believed_log_value(self.world.log_estimate, ideas.theme, self.beliefs, self.log_median)
         self.events.append((t, kind, -1, -1, float(len(ids))))

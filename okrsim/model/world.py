@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 
 from okrsim.core.params import Horizon, Market, Organisation, Portfolio, Scenario
-from okrsim.core.streams import source_generators
+from okrsim.core.streams import key_generators
 from okrsim.model.ideas import SECONDARY_WEIGHT, Ideas, Interactions, draw_ideas, draw_interactions, theme_bias
 from okrsim.model.kpis import weekly_attractiveness
 from okrsim.model.market import MarketPath, draw_market
@@ -81,8 +81,7 @@ def draw_world(scenario: Scenario, seq: np.random.SeedSequence) -> World:
 @lru_cache(maxsize=16)
 def _draw(market: Market, portfolio: Portfolio, organisation: Organisation, horizon: Horizon,
           key: tuple) -> World:
-    entropy, spawn_key, pool_size = key
-    rng = source_generators(np.random.SeedSequence(entropy=entropy, spawn_key=spawn_key, pool_size=pool_size))
+    rng = key_generators(*key)
     weeks = horizon.weeks
     path = draw_market(market, weeks, rng["market"], rng["perception"])
     bias = theme_bias(market.n_themes, portfolio.assumption_bias, rng["bias"])
@@ -95,6 +94,7 @@ def _draw(market: Market, portfolio: Portfolio, organisation: Organisation, hori
         partners.setdefault(b, []).append(p)
     log_value = np.log(ideas.value)
     n_parts = ideas.members.sum(axis=1)
+    has2 = ideas.theme2 >= 0
     return World(
         path=path,
         bias=bias,
@@ -103,8 +103,8 @@ def _draw(market: Market, portfolio: Portfolio, organisation: Organisation, hori
         attractiveness=weekly_attractiveness(weeks, path),
         log_value=log_value,
         log_estimate=log_value + ideas.est_error,
-        w1=np.where(ideas.theme2 >= 0, 1.0 - SECONDARY_WEIGHT, 1.0),
-        w2=np.where(ideas.theme2 >= 0, SECONDARY_WEIGHT, 0.0),
+        w1=np.where(has2, 1.0 - SECONDARY_WEIGHT, 1.0),
+        w2=np.where(has2, SECONDARY_WEIGHT, 0.0),
         t2=np.maximum(ideas.theme2, 0),
         partners=partners,
         theme=ideas.theme.tolist(),
