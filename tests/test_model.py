@@ -301,6 +301,16 @@ def test_reallocation_share_is_half_the_change_of_theme_shares_between_years():
     assert 0.0 <= r.kpis["reallocation_share"] <= 1.0
 
 
+def test_budget_allocation_is_measured_over_whole_years():
+    """One row per whole year of the horizon (3 for 156 weeks), not per some shorter window: the
+    engine once passed the number of themes as the year's length, so the calibrated
+    ``budget_reallocation_share`` compared 6-week windows."""
+    r = simulate(Scenario(), Policy.preset("annual"), 3)
+    allocation = r._record.allocation
+    assert allocation.shape == (3, Scenario().market.n_themes)
+    np.testing.assert_allclose(allocation.sum(axis=1), 1.0)
+
+
 def test_unplanned_starts_count_ideas_started_before_any_plan_included_them():
     r = simulate(Scenario(), Policy.preset("annual"), 5)
     ini = r.initiatives

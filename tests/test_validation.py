@@ -21,7 +21,7 @@ import functools
 
 import numpy as np
 import pytest
-from validation_helpers import numbers, over_seeds, tie
+from validation_helpers import SEEDS, numbers, over_seeds, tie
 
 import okrsim
 from okrsim import Comparison, Policy, Scenario, compare
@@ -293,13 +293,6 @@ ABLATIONS = [
 
 #: Claims the current model fails, with its numbers; strict, so the marker must go once it passes.
 MODEL_1_DEFECTS = {
-    ("alignment", "disruption", "aligned_capacity_share", "up"): pytest.mark.xfail(
-        strict=True, raises=AssertionError, reason=(
-            "since the typical annual process has a change board (issue 12, item 2), alignment alone no longer "
-            "raises the aligned capacity share after the disruption at every seed: the paired CI includes 0 at "
-            "seed 3 (mean_diff=+0.0118, CI [-0.0016, +0.0253]; relative +3.2% [+0.9%, +5.6%]); seeds 1 and 2 pass; "
-            "the change board lets the annual process follow the booming theme with new ideas, which leaves "
-            "alignment less to do; to be revisited with the alignment mechanisms of issue 12, part 2")),
     ("alignment", "disruption", "adaptation_lag_weeks", "down"): pytest.mark.xfail(
         strict=True, raises=AssertionError, reason=(
             "model 1 defect: alignment alone does not shorten the adaptation lag after the disruption at every "
@@ -500,6 +493,13 @@ def test_quarterly_advantage_against_both_baselines(scenario):
 COUNTER_REPLICATIONS = 60
 
 
+@functools.cache
+def _counter(seed: int) -> Comparison:
+    """The counter-case comparison: annual_gates and quarterly_okr in `mature_independent`."""
+    return compare("mature_independent", ["annual_gates", "quarterly_okr"], replications=COUNTER_REPLICATIONS,
+                   seed=seed)
+
+
 def test_counter_case_annual_gates_ties_quarterly_okr_in_a_mature_market_of_independent_teams():
     """A credible counter-case with realistic costs: in a mature market (few shifts, few new
     ideas) whose initiatives each need one team, whose teams share the global priorities and
@@ -512,8 +512,7 @@ def test_counter_case_annual_gates_ties_quarterly_okr_in_a_mature_market_of_inde
     (nothing to align here), while their costs remain.
     """
     def claim(seed: int) -> dict:
-        c = compare("mature_independent", ["annual_gates", "quarterly_okr"], replications=COUNTER_REPLICATIONS,
-                    seed=seed)
+        c = _counter(seed)
         res = tie(c, "quarterly_okr", share=TIE_SHARE)
         overhead = c.runs.groupby("policy")["overhead_share"].mean()
         assert (overhead <= 0.10).all(), overhead.to_dict()
@@ -521,3 +520,25 @@ def test_counter_case_annual_gates_ties_quarterly_okr_in_a_mature_market_of_inde
         return res
 
     over_seeds(claim)
+
+
+def test_docs_model_numbers_are_what_the_model_gives():
+    """The baseline table and the reallocation calibration of docs/model.md 7.9, and the
+    shift-rate figures of its pattern 2 and the counter-case figures, are what
+    ``scripts/model_tables.py`` computes now, from the comparisons the claims above ran: a
+    model change that moves them fails here until the documentation is regenerated."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "model_tables.py"
+    spec = importlib.util.spec_from_file_location("model_tables", path)
+    assert spec is not None and spec.loader is not None
+    tables = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tables)
+    assert (tables.THREE, tables.REPLICATIONS, tables.SEEDS) == (THREE, BASELINE_REPLICATIONS, SEEDS)
+    assert (tables.GROWTH_REPLICATIONS, tables.SHIFT_RATES) == (GROWTH_REPLICATIONS, SHIFT_RATES)
+    assert (tables.COUNTER_REPLICATIONS, tables.TIE_SHARE) == (COUNTER_REPLICATIONS, TIE_SHARE)
+    text = tables.DOC.read_text()
+    new = tables.render(text, _three, lambda rate, seed: _growth(Scenario().replace({"market.shift_rate": rate}), seed),
+                        _counter)
+    assert new == text, "docs/model.md is stale: run python scripts/model_tables.py"

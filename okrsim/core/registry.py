@@ -278,7 +278,7 @@ REGISTRY: tuple[ParamSpec, ...] = (
     _p("policy", "ramp_up_weeks", "float", 0.5, 0, 8, "team-weeks", "capacity each team of a stopped initiative loses to switch", "agility", "cost"),
     _p("policy", "change_board_weeks", "int", 4, 0, 26, "weeks", "weeks between change-board slots at which urgent new ideas may enter the plan in force during its cycle (0 = no change board)", "agility"),
     _p("policy", "change_delay_weeks", "float", 4.0, 0, 26, "weeks", "weeks from an idea's arrival until its change request (business case, impact analysis) can go to the change board", "agility", "cost"),
-    _p("policy", "change_reserve", "float", 0.15, 0, 0.5, "share", "share of each cycle's capacity the plan leaves uncommitted for changes the board approves (with a change board only)", "agility", "setting"),
+    _p("policy", "change_reserve", "float", 0.10, 0, 0.5, "share", "share of each cycle's capacity the plan leaves uncommitted for changes the board approves (with a change board only)", "agility", "setting"),
     _p("policy", "change_cost", "float", 0.2, 0, 2, "team-weeks", "capacity each team of an approved change spends on its impact analysis and on re-planning its work", "agility", "cost"),
     _p("policy", "review_weeks", "int", 0, 0, 26, "weeks", "weeks between stage-gate reviews that re-rank the plan's work on current information and, if stopping is allowed, stop work that no longer pays (0 = none)", "agility"),
     _p("policy", "review_cost", "float", 0.1, 0, 2, "team-weeks", "capacity each team spends per stage-gate review", "agility", "cost"),

@@ -194,7 +194,7 @@ def reallocation_shares(theme_capacity: np.ndarray, year: int = 52) -> np.ndarra
 
 
 def budget_allocation(budget_rows: list[tuple[float, np.ndarray]], approvals: list[tuple[float, int, float]],
-                      themes: np.ndarray, commit: float, n_teams: int, weeks: int, year: int = 52) -> np.ndarray:
+                      themes: np.ndarray, commit: float, n_teams: int, weeks: int, *, year: int = 52) -> np.ndarray:
     """Capacity the organisation allocated to each theme in each whole year (years x themes, shares).
 
     The allocation of a year is the committed share (`commit`, the capacity the plan does not

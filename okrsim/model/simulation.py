@@ -484,7 +484,7 @@ class _Engine:
             selected_logv=np.array(st.selected_logv),
             approved=np.array(st.approved, np.int8),
             allocation=budget_allocation(planner.budget_rows, planner.approvals, world.theme, planner.commit,
-                                         len(self.teams), self.weeks, self.scenario.market.n_themes),
+                                         len(self.teams), self.weeks),
             pair_found=self.pairs.found.copy(),
             cycles=planner.cycle_rows,
             scorecards=planner.scorecard_rows,

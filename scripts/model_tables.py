@@ -1,0 +1,218 @@
+"""Write (or check) the measured numbers of docs/model.md 7.9: the baseline table and the
+reallocation calibration.
+
+Every number in those blocks is computed here from the model, never typed: the block between
+``<!-- begin generated: NAME -->`` and ``<!-- end generated: NAME -->`` is replaced by what
+this script computes.  ``tests/test_validation.py`` computes the same blocks from the
+comparisons its claims already ran and fails when docs/model.md differs, so a model change
+cannot leave the documentation stale:
+
+    python scripts/model_tables.py            # rewrite the blocks in docs/model.md
+    python scripts/model_tables.py --check    # exit 1 if a block differs, write nothing
+
+The comparisons are those of the validation suite: annual, annual_gates and quarterly_okr,
+paired, 40 replications at each of the seeds 1, 2, 3, on every scenario preset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+import okrsim
+from okrsim import Comparison, Policy, compare
+from okrsim.experiments.statistics import equivalence
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "model.md"
+THREE: tuple[str, ...] = ("annual", "annual_gates", "quarterly_okr")
+SEEDS: tuple[int, ...] = (1, 2, 3)
+REPLICATIONS = 40
+#: Runs per seed of the reserve and no-board variants of the calibration paragraph.
+VARIANT_REPLICATIONS = 20
+#: The change reserves the calibration paragraph compares with the default.
+RESERVES: tuple[float, ...] = (0.05, 0.15)
+
+#: Replications per seed of the shift-rate comparisons (those of the turbulence claims).
+GROWTH_REPLICATIONS = 100
+#: The shift rates of the turbulence claims.
+SHIFT_RATES: tuple[float, ...] = (0.0, 1.5, 6.0)
+
+#: Replications per seed of the counter-case, and its equivalence margin (share of
+#: annual_gates' mean value), as in the counter-case claim.
+COUNTER_REPLICATIONS = 60
+TIE_SHARE = 0.02
+
+Three = Callable[[str, int], Comparison]
+Growth = Callable[[float, int], Comparison]
+Counter = Callable[[int], Comparison]
+
+
+def three(scenario: str, seed: int) -> Comparison:
+    """The validation suite's comparison of the three policies in `scenario` at `seed`."""
+    return compare(scenario, list(THREE), replications=REPLICATIONS, seed=seed)
+
+
+def growth(shift_rate: float, seed: int) -> Comparison:
+    """The validation suite's comparison at `shift_rate` shifts a year, all else default."""
+    scenario = okrsim.Scenario().replace({"market.shift_rate": shift_rate})
+    return compare(scenario, list(THREE), replications=GROWTH_REPLICATIONS, seed=seed)
+
+
+def counter(seed: int) -> Comparison:
+    """The validation suite's counter-case: annual_gates and quarterly_okr in
+    `mature_independent`."""
+    return compare("mature_independent", ["annual_gates", "quarterly_okr"], replications=COUNTER_REPLICATIONS,
+                   seed=seed)
+
+
+def _diff(row, ci: bool = True) -> str:
+    """``+10,839 [+8,609, +13,068] / +18.2% [+16.2%, +20.2%]`` (absolute / relative)."""
+    if not ci:
+        return f"{row['mean_diff']:+,.0f} / {100 * row['rel_mean']:+.1f}%"
+    return (f"{row['mean_diff']:+,.0f} [{row['ci_low']:+,.0f}, {row['ci_high']:+,.0f}] / "
+            f"{100 * row['rel_mean']:+.1f}% [{100 * row['rel_ci_low']:+.1f}%, {100 * row['rel_ci_high']:+.1f}%]")
+
+
+def baseline_table(get: Three = three) -> str:
+    """The table of 7.9: quarterly_okr against both baselines on every scenario preset."""
+    lines = [
+        "| scenario | seed | vs `annual` | vs `annual_gates` | gates - annual | realloc. (alloc.) "
+        "| realloc. (realised) | in-year starts annual | in-year starts gates | overhead |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for scenario in okrsim.SCENARIO_PRESETS:
+        for seed in SEEDS:
+            c = get(scenario, seed)
+            m = c.runs.groupby("policy")[["budget_reallocation_share", "reallocation_share", "in_year_starts",
+                                          "changes_approved", "overhead_share"]].mean()
+            a, g = m.loc["annual"], m.loc["annual_gates"]
+            overhead = " / ".join(f"{100 * m.loc[p, 'overhead_share']:.1f}%" for p in THREE)
+            lines.append(
+                f"| `{scenario}` | {seed} | {_diff(c.versus('quarterly_okr', 'annual'))} "
+                f"| {_diff(c.versus('quarterly_okr', 'annual_gates'))} "
+                f"| {_diff(c.versus('annual_gates', 'annual'), ci=False)} "
+                f"| {100 * a['budget_reallocation_share']:.1f}% | {100 * a['reallocation_share']:.1f}% "
+                f"| {a['in_year_starts']:.1f} ({a['changes_approved']:.1f} approved) | {g['in_year_starts']:.1f} "
+                f"| {overhead} |")
+    return "\n".join(lines)
+
+
+def _budget_moved(policy: Policy, seed: int) -> float:
+    runs = compare("dynamic", [policy], replications=VARIANT_REPLICATIONS, seed=seed).runs
+    return float(runs["budget_reallocation_share"].mean())
+
+
+def reallocation(get: Three = three) -> str:
+    """The calibration sentence of 7.9: what the typical annual process moves a year on the
+    default scenario, without a change board, and with other reserves."""
+    annual = Policy.preset("annual")
+    moved = [float(get("dynamic", s).runs.query("policy == 'annual'")["budget_reallocation_share"].mean())
+             for s in SEEDS]
+    realised = [float(get("dynamic", s).runs.query("policy == 'annual'")["reallocation_share"].mean())
+                for s in SEEDS]
+    no_board = np.mean([_budget_moved(annual.replace({"change_board_weeks": 0}), s) for s in SEEDS])
+    reserves = ", ".join(
+        f"{r:.2f}: {100 * np.mean([_budget_moved(annual.replace({'change_reserve': r}), s) for s in SEEDS]):.1f}%"
+        for r in RESERVES)
+    pct = ", ".join(f"{100 * x:.1f}%" for x in moved[:-1]) + f" and {100 * moved[-1]:.1f}%"
+    pct_realised = ", ".join(f"{100 * x:.1f}%" for x in realised[:-1]) + f" and {100 * realised[-1]:.1f}%"
+    return (
+        f"On the default scenario ({REPLICATIONS} replications each at seeds 1, 2, 3, the same `change_reserve` "
+        f"{annual.change_reserve:.2f} at every seed) the typical annual process moves {pct} of its allocated "
+        f"capacity a year (seeds 1, 2, 3; mean {100 * np.mean(moved):.1f}%). Without a change board its budget "
+        f"moves {100 * no_board:.1f}% a year; the reserve sets how much the board can move ({reserves}; "
+        f"{VARIANT_REPLICATIONS} replications at each seed). The *realised* work split (`reallocation_share`) "
+        f"moves {pct_realised} at the same seeds.")
+
+
+def shift_rates(get: Growth = growth) -> str:
+    """Pattern 2 of section 1: the absolute advantage at each shift rate, and the relative one
+    in a frozen market, as the range over the seeds."""
+    def span(values: list[float], pct: bool = False) -> str:
+        lo, hi = min(values), max(values)
+        return f"{100 * lo:+.1f}% to {100 * hi:+.1f}%" if pct else f"{lo:+,.0f} to {hi:+,.0f}"
+
+    rows = {b: [[get(rate, seed).versus("quarterly_okr", b) for seed in SEEDS] for rate in SHIFT_RATES]
+            for b in ("annual", "annual_gates")}
+    rates = " / ".join(f"{r:g}" for r in SHIFT_RATES)
+    absolute = {b: " / ".join(span([r["mean_diff"] for r in at]) for at in rows[b]) for b in rows}
+    frozen = {b: span([r["rel_mean"] for r in rows[b][0]], pct=True) for b in rows}
+    return (f"The advantage of quarterly_okr over annual at {rates} shifts a year ({GROWTH_REPLICATIONS} paired "
+            f"replications, range over seeds 1-3): {absolute['annual']}; against annual_gates: "
+            f"{absolute['annual_gates']}. In a frozen market quarterly_okr gains {frozen['annual']} over annual "
+            f"and {frozen['annual_gates']} over annual_gates.")
+
+
+def counter_case(get: Counter = counter) -> str:
+    """The counter-case paragraph of 7.9: the equivalence test at each seed."""
+    tests, overhead = [], []
+    for seed in SEEDS:
+        runs = get(seed).runs.sort_values("replication")
+        base = runs.loc[runs.policy == "annual_gates", "total_value"].to_numpy(dtype=float)
+        values = runs.loc[runs.policy == "quarterly_okr", "total_value"].to_numpy(dtype=float)
+        tests.append((equivalence(values, base, margin=TIE_SHARE * abs(float(np.nanmean(base)))), float(base.mean())))
+        overhead.append(runs.groupby("policy")["overhead_share"].mean())
+    diffs = ", ".join(f"{t['mean_diff']:+,.0f} [{t['ci_low']:+,.0f}, {t['ci_high']:+,.0f}]" for t, _ in tests)
+    rel = ", ".join(f"{100 * t['mean_diff'] / base:+.1f}%" for t, base in tests)
+    margins = ", ".join(f"{t['margin']:,.0f}" for t, _ in tests)
+    over = {p: f"{100 * np.mean([o[p] for o in overhead]):.1f}%" for p in ("quarterly_okr", "annual_gates")}
+    return (f"The differences measured, quarterly_okr minus annual_gates with 90% CIs ({COUNTER_REPLICATIONS} "
+            f"paired replications at each of seeds 1, 2, 3): {diffs} ({rel}; margins {margins}). Planning "
+            f"overhead takes {over['quarterly_okr']} (quarterly_okr) and {over['annual_gates']} (annual_gates) "
+            f"of capacity (mean over the seeds).")
+
+
+BLOCKS: dict[str, tuple[str, Callable[..., str]]] = {
+    "baseline-table": ("three", baseline_table),
+    "reallocation": ("three", reallocation),
+    "shift-rates": ("growth", shift_rates),
+    "counter-case": ("counter", counter_case),
+}
+
+
+def render(text: str, get: Three = three, get_growth: Growth = growth, get_counter: Counter = counter,
+           only: tuple[str, ...] = ()) -> str:
+    """`text` with every generated block (or those named in `only`) replaced by what the model
+    gives now."""
+    for name, (source, build) in BLOCKS.items():
+        if only and name not in only:
+            continue
+        pattern = re.compile(rf"^([ ]*)(<!-- begin generated: {name} -->\n)(?:.*?\n)?([ ]*<!-- end generated: {name} -->)",
+                             re.S | re.M)
+        if not pattern.search(text):
+            raise SystemExit(f"{DOC}: no block named {name!r}")
+        body = build({"three": get, "growth": get_growth, "counter": get_counter}[source])
+        # the block keeps the indentation of its markers (inside a list item, say)
+        text = pattern.sub(lambda m, body=body: m.group(1) + m.group(2) + "".join(
+            m.group(1) + line + "\n" for line in body.splitlines()) + m.group(3), text)
+    return text
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if docs/model.md differs; write nothing")
+    parser.add_argument("--only", nargs="+", choices=sorted(BLOCKS), default=(), help="only these blocks")
+    args = parser.parse_args()
+    old = DOC.read_text()
+    new = render(old, only=tuple(args.only))
+    if args.check:
+        if new != old:
+            print(f"{DOC}: generated blocks differ from the model; run python scripts/model_tables.py")
+            return 1
+        print(f"{DOC}: generated blocks match the model")
+        return 0
+    tmp = DOC.with_suffix(".md.tmp")
+    tmp.write_text(new)
+    tmp.replace(DOC)
+    print(f"wrote {DOC}" if new != old else f"{DOC} unchanged")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
