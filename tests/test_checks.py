@@ -29,7 +29,7 @@ SOLUTIONS = {
     "01-price": "overhead_share",
     "02-predict": {"faster": "quarterly_okr", "annual_lag_weeks": 52, "quarterly_lag_weeks": 17},
     "02-measure": 30.0,
-    "03-turbulence": 0.4,
+    "03-turbulence": 0.32,
     "03-sides": "ideas",
     "04-planning-cost": {"quarterly_okr": 1.41, "only_agility": 0.7},
     "05-alignment": {"political_weight": 0.1, "budget_inertia": 0.3, "horizontal_alignment": 0.8},
