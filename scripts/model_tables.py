@@ -1,5 +1,5 @@
-"""Write (or check) the measured numbers of docs/model.md 7.9: the baseline table and the
-reallocation calibration.
+"""Write (or check) the measured numbers of docs/model.md: the baseline table, the
+reallocation calibration, the shift-rate and counter-case figures, and the price of alignment.
 
 Every number in those blocks is computed here from the model, never typed: the block between
 ``<!-- begin generated: NAME -->`` and ``<!-- end generated: NAME -->`` is replaced by what
@@ -48,9 +48,23 @@ SHIFT_RATES: tuple[float, ...] = (0.0, 1.5, 6.0)
 COUNTER_REPLICATIONS = 60
 TIE_SHARE = 0.02
 
+#: The worlds of the alignment claim (docs/model.md 11): the default, one where sponsor power
+#: and teams' own priorities are noise and OKRs really cut politics, one where they carry
+#: what planners lack and sponsors' commitment matters.  `only_alignment` against `annual`,
+#: ALIGNMENT_REPLICATIONS paired replications at each seed.
+ALIGNMENT_REGIMES: dict[str, dict[str, float]] = {
+    "default (`dynamic`)": {},
+    "politics is noise": {"organisation.local_knowledge": 0.0, "organisation.politics_floor": 0.1,
+                          "organisation.sponsor_spread": 1.0},
+    "local knowledge and committed sponsors": {"organisation.local_knowledge": 0.75,
+                                               "organisation.commitment_loss": 0.3},
+}
+ALIGNMENT_REPLICATIONS = 40
+
 Three = Callable[[str, int], Comparison]
 Growth = Callable[[float, int], Comparison]
 Counter = Callable[[int], Comparison]
+Regime = Callable[[str, int], Comparison]
 
 
 def three(scenario: str, seed: int) -> Comparison:
@@ -69,6 +83,12 @@ def counter(seed: int) -> Comparison:
     `mature_independent`."""
     return compare("mature_independent", ["annual_gates", "quarterly_okr"], replications=COUNTER_REPLICATIONS,
                    seed=seed)
+
+
+def alignment(regime: str, seed: int) -> Comparison:
+    """The alignment claim's comparison: `only_alignment` against `annual` in `regime`."""
+    scenario = okrsim.Scenario().replace(ALIGNMENT_REGIMES[regime])
+    return compare(scenario, ["annual", "only_alignment"], replications=ALIGNMENT_REPLICATIONS, seed=seed)
 
 
 def _diff(row, ci: bool = True) -> str:
@@ -168,16 +188,27 @@ def counter_case(get: Counter = counter) -> str:
             f"of capacity (mean over the seeds).")
 
 
+def alignment_price(get: Regime = alignment) -> str:
+    """The table of section 11: what alignment alone is worth in each regime, at each seed."""
+    lines = ["| world | differs from `dynamic` by | seed 1 | seed 2 | seed 3 |", "| --- | --- | --- | --- | --- |"]
+    for regime, over in ALIGNMENT_REGIMES.items():
+        changes = ", ".join(f"`{k.split('.')[1]}` {v:g}" for k, v in over.items()) or "nothing"
+        cells = " | ".join(_diff(get(regime, seed).versus("only_alignment", "annual")) for seed in SEEDS)
+        lines.append(f"| {regime} | {changes} | {cells} |")
+    return "\n".join(lines)
+
+
 BLOCKS: dict[str, tuple[str, Callable[..., str]]] = {
     "baseline-table": ("three", baseline_table),
     "reallocation": ("three", reallocation),
     "shift-rates": ("growth", shift_rates),
     "counter-case": ("counter", counter_case),
+    "alignment-price": ("alignment", alignment_price),
 }
 
 
 def render(text: str, get: Three = three, get_growth: Growth = growth, get_counter: Counter = counter,
-           only: tuple[str, ...] = ()) -> str:
+           get_alignment: Regime = alignment, only: tuple[str, ...] = ()) -> str:
     """`text` with every generated block (or those named in `only`) replaced by what the model
     gives now."""
     for name, (source, build) in BLOCKS.items():
@@ -187,7 +218,7 @@ def render(text: str, get: Three = three, get_growth: Growth = growth, get_count
                              re.S | re.M)
         if not pattern.search(text):
             raise SystemExit(f"{DOC}: no block named {name!r}")
-        body = build({"three": get, "growth": get_growth, "counter": get_counter}[source])
+        body = build({"three": get, "growth": get_growth, "counter": get_counter, "alignment": get_alignment}[source])
         # the block keeps the indentation of its markers (inside a list item, say)
         text = pattern.sub(lambda m, body=body: m.group(1) + m.group(2) + "".join(
             m.group(1) + line + "\n" for line in body.splitlines()) + m.group(3), text)

@@ -25,18 +25,18 @@ SEMIANNUAL = {"cadence_weeks": 26, "can_stop_running_work": True, "political_wei
 
 #: A correct answer per task (what the solution notebooks arrive at).
 SOLUTIONS = {
-    "01-advantage": 16.3,
+    "01-advantage": 14.7,
     "01-price": "overhead_share",
     "02-predict": {"faster": "quarterly_okr", "annual_lag_weeks": 52, "quarterly_lag_weeks": 17},
     "02-measure": 30.0,
-    "03-turbulence": 0.32,
+    "03-turbulence": 0.55,
     "03-sides": "ideas",
-    "04-planning-cost": {"quarterly_okr": 1.41, "only_agility": 0.7},
+    "04-planning-cost": {"quarterly_okr": 0.65, "only_agility": 0.7},
     "05-alignment": {"political_weight": 0.1, "budget_inertia": 0.3, "horizontal_alignment": 0.8},
     "05-focus": -1.0,
     "06-curse": {"best_of_3": 0.42, "best_of_10": 0.77},
     "06-cure": {"retrospectives": True},
-    "07-client": {"levers": SEMIANNUAL, "advantage_percent": 12.0, "overhead_percent": 5.9,
+    "07-client": {"levers": SEMIANNUAL, "advantage_percent": 7.1, "overhead_percent": 5.6,
                   "assumption_that_would_flip_it": GOOD_TEXT,
                   "main_risk": "Sponsors lose their weight in the ranking and may fight the new process openly."},
 }
@@ -71,13 +71,13 @@ WRONG = {
         (lambda r: r["annual"], "annual_lag"),
         (5000, "not_weeks"),
     ],
-    "03-turbulence": [(0, "zero"), (1, "preset"), (0.15, "too_low"), (0.7, "too_high"), ("never", "never")],
+    "03-turbulence": [(0, "zero"), (1, "preset"), (0.15, "too_low"), (0.9, "too_high"), ("never", "never")],
     "03-sides": [("shifts", "shifts"), ("both", "both"), ("neither", "neither")],
     "04-planning-cost": [
-        ({"quarterly_okr": 1.0, "only_agility": 0.25}, "quarterly_okr:per_event_parity+only_agility:per_year_parity"),
-        ({"quarterly_okr": 0.4, "only_agility": 2.5}, "quarterly_okr:preset+only_agility:too_high+order"),
-        ({"quarterly_okr": 3.0, "only_agility": 1.0}, "quarterly_okr:too_high"),
-        ({"quarterly_okr": 1.41, "only_agility": 0.28}, "only_agility:too_low"),
+        # (since alignment has a price, both break-evens in `mature` lie near the preset's 0.4)
+        ({"quarterly_okr": 1.41, "only_agility": 0.7}, "quarterly_okr:too_high"),
+        ({"quarterly_okr": 1.0, "only_agility": 0.45}, "quarterly_okr:per_event_parity_loses"),
+        ({"quarterly_okr": 2.5, "only_agility": 1.5}, "quarterly_okr:too_high+only_agility:too_high"),
     ],
     "05-alignment": [
         ({"horizontal_alignment": 1.0}, "horizontal_only"),
@@ -102,10 +102,10 @@ WRONG = {
     "07-client": [
         (_client(levers="quarterly_okr"), "over_budget"),
         (_client(levers={}), "unchanged"),
-        # (model 2's annual process has a change board; with it, all of alignment plus learning on the annual
-        # cadence is no longer below the textbook OKR policy in the client's world; horizontal alignment and
-        # learning without the political levers still are)
-        (_client(levers={"horizontal_alignment": 0.8, "retrospectives": True}), "below_textbook"),
+        # (no "below_textbook" case: since alignment has a price the textbook OKR policy is only about 5% ahead
+        # of the client's current process, so no policy that beats the current process with confidence trails
+        # it by more than the 5% margin; the feedback stays for worlds where it can happen)
+        (_client(levers={"horizontal_alignment": 0.8, "retrospectives": True}), "no_gain"),
         (_client(advantage_percent=40), "claim_advantage"),
         (_client(advantage_percent=0.165), "claim_advantage"),
         (_client(overhead_percent=12), "claim_overhead"),
@@ -279,7 +279,8 @@ def test_references_still_put_each_break_even_inside_its_grid():
     for policy, grid in COST_GRIDS.items():
         b, _ = planning_cost_band(policy)
         assert grid[0] < b.low < b.crossing < b.high < grid[-1] and not b.rising, policy
-    assert planning_cost_band("only_agility")[0].crossing < planning_cost_band("quarterly_okr")[0].crossing
+    # (no order between the two: since alignment has a price, the whole practice affords about as much
+    # planning as cycles alone in `mature`; the correct feedback states which is the case, computed)
 
 
 def test_curse_reference_matches_theory():

@@ -178,9 +178,10 @@ def test_market_information_is_worthless_when_frozen_and_pays_more_with_turbulen
 @pytest.mark.xfail(strict=True, reason=(
     "model defect (issue 12, item 3): the cost of cadence latency does not grow with turbulence. In a world "
     "without new ideas, planning every 52 instead of every 13 weeks costs quarterly_okr about the same at every "
-    "shift rate (its extra planning overhead: -0.8% to -1.2% at 0 to 12 shifts a year, 60 replications per "
-    "rate, three seed sets); with new ideas the cadence is worth about +16% at every shift rate, frozen market "
-    "included, because what it buys is the speed at which new ideas enter the plan, not fresher market views"))
+    "shift rate (its extra planning overhead: -0.9% to -1.4% at 0 shifts a year, -0.5% to -0.7% at 12, 60 "
+    "replications per rate, seeds 1-3); with new ideas the cadence is worth +17% to +21% at every shift rate, "
+    "frozen market included, because what it buys is mostly the speed at which new ideas enter the plan, not "
+    "fresher market views"))
 def test_cost_of_cadence_latency_grows_with_turbulence():
     """Clark (2016), cadence: deciding every 52 instead of every 13 weeks costs nothing in a
     frozen market and more the more the market shifts.  Measured where the market is the only
@@ -205,7 +206,8 @@ def test_cost_of_cadence_latency_grows_with_turbulence():
 _QUARTERLY, _CYCLES = Policy.preset("quarterly_okr"), Policy.preset("only_agility")
 COUNTER = (
     _QUARTERLY.replace({"planning_cost": 2.5}, name="quarterly_costly"),
-    _QUARTERLY.replace({"planning_cost": 1.5}, name="quarterly_less_costly"),
+    _QUARTERLY.replace({"planning_cost": 0.6}, name="quarterly_less_costly"),
+    _QUARTERLY.replace({}, name="quarterly_preset"),
     _CYCLES.replace({"planning_cost": 2.0}, name="cycles_costly_planning"),
     _CYCLES.replace({"planning_cost": 1.0, "switch_loss": 0.8, "ramp_up_weeks": 4}, name="cycles_costly_switching"),
 )
@@ -246,7 +248,7 @@ def test_counter_case_annual_wins_in_a_mature_market_with_costly_planning():
 
 
 def test_counter_case_ties_at_a_lower_planning_cost():
-    """At 1.5 team-weeks per planning event quarterly and annual tie in a mature market.
+    """At 0.6 team-weeks per planning event quarterly and annual tie in a mature market.
 
     A tie is equivalence within ±2% of annual's mean total value (computed per comparison by
     `validation_helpers.tie`), shown by two one-sided tests at 5%.  Why 2%: it is far below
@@ -255,12 +257,21 @@ def test_counter_case_ties_at_a_lower_planning_cost():
     (quarterly cycles alone with costly switching: about 2% of annual's value).
 
     Model 2's annual process has a change board (docs/model.md 7.9), which makes it stronger
-    in a mature market: the tie moved from 2.0 team-weeks per planning event (model 1) to 1.5
-    (at 2.0 quarterly now loses by 2.4-2.9%, CI below zero, at seeds 1-3).  At 1.5 the
-    difference is -0.7% to -0.1% of annual's value, its interval inside the margin at every
-    seed.
+    in a mature market: the tie moved from 2.0 team-weeks per planning event (model 1) to 1.5.
+    Since alignment has a price (`local_knowledge`, `politics_floor`, `commitment_loss`; issue
+    13) it moved again, to the quarterly preset's own 0.4 (next test); at 0.6 the difference is
+    about -0.1% to -0.5% of annual's value, its interval inside the margin at every seed, and at
+    0.8 quarterly is about 1% behind.
     """
     _ties("quarterly_less_costly")
+
+
+def test_counter_case_quarterly_okr_ties_the_typical_annual_process_in_a_mature_market():
+    """With its preset costs (0.4 team-weeks per planning event), quarterly_okr is equivalent
+    to the typical annual process in a mature market (few shifts, few new ideas), within
+    ±2% of annual's value at every seed: there is little news to react to, and alignment
+    costs about what it earns once it has a price."""
+    _ties("quarterly_preset")
 
 
 def test_counter_case_quarterly_cycles_alone_with_costly_planning_loses():
@@ -356,20 +367,30 @@ def test_selected_work_disappoints_and_learning_cures_it():
 
     40 replications per seed; "learning cures it" is a paired claim: the quarterly_okr
     policy, which learns, disappoints less than annual in the same worlds (CI below zero).
+    The curse is shown where business cases are the planners' only information
+    (`local_knowledge` 0): in the default world sponsors know part of what business cases
+    get wrong, and their weight in the ranking corrects part of the curse (annual's
+    disappointment roughly halves), so there only the cure is claimed.
     """
-    def disappointment(policy: str, seed: int) -> np.ndarray:
-        return np.array([np.nanmean(okrsim.simulate(Scenario(), Policy.preset(policy),
+    def disappointment(scenario: Scenario, policy: str, seed: int) -> np.ndarray:
+        return np.array([np.nanmean(okrsim.simulate(scenario, Policy.preset(policy),
                                                     okrsim.replication_seed(seed, r)).cycles["disappointment"])
                          for r in range(40)])
 
+    business_cases_only = Scenario().replace({"organisation.local_knowledge": 0.0})
+
     def claim(seed: int) -> dict:
-        naive, learning = disappointment("annual", seed), disappointment("quarterly_okr", seed)
-        cure = paired(learning, naive, better="lower")
-        m, lo, hi, n = mean_ci(naive)
-        msg = f"naive mean={m:.4g} ci=[{lo:.4g}, {hi:.4g}] n={n}; learning - naive: {numbers(cure)}"
-        assert lo > 0, msg
-        assert cure["ci_high"] < 0, msg
-        return {"naive": (m, lo, hi), "cure": cure}
+        out = {}
+        for name, scenario in (("business cases only", business_cases_only), ("default", Scenario())):
+            naive, learning = disappointment(scenario, "annual", seed), disappointment(scenario, "quarterly_okr", seed)
+            cure = paired(learning, naive, better="lower")
+            m, lo, hi, n = mean_ci(naive)
+            msg = f"{name}: naive mean={m:.4g} ci=[{lo:.4g}, {hi:.4g}] n={n}; learning - naive: {numbers(cure)}"
+            if name == "business cases only":
+                assert lo > 0, msg
+            assert cure["ci_high"] < 0, msg
+            out[name] = {"naive": (m, lo, hi), "cure": cure}
+        return out
 
     over_seeds(claim)
 
@@ -468,8 +489,10 @@ def test_annual_gates_beats_the_typical_annual_process_in_the_default_world():
 
 
 #: Scenario presets on which quarterly_okr is clearly ahead of both baselines (CI above zero,
-#: absolute and relative, at every seed); on `mature_independent` it ties (the counter-case).
-QUARTERLY_AHEAD = ("stable", "dynamic", "turbulent", "mature", "disruption")
+#: absolute and relative, at every seed); on `mature` it ties the typical annual process
+#: (test_counter_case_quarterly_okr_ties_the_typical_annual_process_in_a_mature_market), on
+#: `mature_independent` annual_gates is at least as good (the counter-case).
+QUARTERLY_AHEAD = ("stable", "dynamic", "turbulent", "disruption")
 
 
 @pytest.mark.parametrize("scenario", QUARTERLY_AHEAD)
@@ -500,33 +523,35 @@ def _counter(seed: int) -> Comparison:
                    seed=seed)
 
 
-def test_counter_case_annual_gates_ties_quarterly_okr_in_a_mature_market_of_independent_teams():
+def test_counter_case_annual_gates_ties_or_beats_quarterly_okr_in_a_mature_market_of_independent_teams():
     """A credible counter-case with realistic costs: in a mature market (few shifts, few new
     ideas) whose initiatives each need one team, whose teams share the global priorities and
-    whose sponsors carry no extra power (`mature_independent`), quarterly_okr and
-    annual_gates are equivalent within ±2% of annual_gates' mean value (TOST, 5%; the margin
-    of `TIE_SHARE`), at every seed.  Planning overhead is 5.2% of capacity for quarterly_okr
-    and 3.9% for annual_gates, both within the 10% a practitioner would accept.
+    whose sponsors do not differ in power (`mature_independent`), annual_gates is at least as
+    good as quarterly_okr: quarterly_okr is not better by more than ±2% of annual_gates' mean
+    value (one-sided test at 5%, the upper end of the 90% interval below the margin of
+    `TIE_SHARE`), at every seed.  Planning overhead stays within the 10% of capacity a
+    practitioner would accept for both.
 
     Why it is credible: quarterly cycles pay by reacting to news (few here) and by alignment
-    (nothing to align here), while their costs remain.
+    (nothing to align here), while their costs remain.  Under model 2 part 1 the two were
+    equivalent; since weakening sponsors costs commitment (`commitment_loss`, issue 13)
+    annual_gates is ahead by about 2% (docs/model.md 7.9 has the measured figures).
     """
     def claim(seed: int) -> dict:
         c = _counter(seed)
         res = tie(c, "quarterly_okr", share=TIE_SHARE)
         overhead = c.runs.groupby("policy")["overhead_share"].mean()
         assert (overhead <= 0.10).all(), overhead.to_dict()
-        assert res["equivalent"], f"not shown equivalent within ±{TIE_SHARE:.0%}: {numbers(res)}"
+        assert res["ci_high"] < res["margin"], f"quarterly_okr may be better by more than ±{TIE_SHARE:.0%}: {numbers(res)}"
         return res
 
     over_seeds(claim)
 
 
-def test_docs_model_numbers_are_what_the_model_gives():
-    """The baseline table and the reallocation calibration of docs/model.md 7.9, and the
-    shift-rate figures of its pattern 2 and the counter-case figures, are what
-    ``scripts/model_tables.py`` computes now, from the comparisons the claims above ran: a
-    model change that moves them fails here until the documentation is regenerated."""
+@functools.cache
+def _tables():
+    """scripts/model_tables.py as a module: the documentation's generator, whose worlds the
+    alignment claim shares (one definition, so the documented table and the claim agree)."""
     import importlib.util
     from pathlib import Path
 
@@ -535,10 +560,65 @@ def test_docs_model_numbers_are_what_the_model_gives():
     assert spec is not None and spec.loader is not None
     tables = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tables)
+    return tables
+
+
+@functools.cache
+def _alignment(regime: str, seed: int) -> Comparison:
+    tables = _tables()
+    scenario = Scenario().replace(tables.ALIGNMENT_REGIMES[regime])
+    return compare(scenario, ["annual", "only_alignment"], replications=tables.ALIGNMENT_REPLICATIONS, seed=seed)
+
+
+def test_alignment_pays_where_politics_is_noise_and_costs_where_locals_know():
+    """Alignment has a price (model 2, issue 13): alone (`only_alignment` against `annual`) it
+    pays materially, more than 3% of value with a CI above zero, where sponsor power and teams'
+    own priorities are noise and OKRs really cut politics to their aim; it loses, with a CI
+    below zero, where sponsors and teams know what business cases get wrong
+    (`local_knowledge` 0.75) and sponsors who lose their say commit less (`commitment_loss`
+    0.3).  In the default world it still pays, less than before it had a price."""
+    def claim(seed: int) -> tuple[dict, dict, dict]:
+        pays = _alignment("politics is noise", seed).versus("only_alignment", "annual")
+        costs = _alignment("local knowledge and committed sponsors", seed).versus("only_alignment", "annual")
+        default = _alignment("default (`dynamic`)", seed).versus("only_alignment", "annual")
+        assert pays["ci_low"] > 0 and pays["rel_mean"] > 0.03, f"pays: {numbers(pays)}"
+        assert costs["ci_high"] < 0, f"costs: {numbers(costs)}"
+        assert pays["mean_diff"] > default["mean_diff"] > costs["mean_diff"], (numbers(pays), numbers(default))
+        return pays, default, costs
+
+    over_seeds(claim)
+
+
+def test_local_knowledge_makes_sponsors_and_teams_informative():
+    """With `local_knowledge` k, sponsors' log power and teams' local preferences correlate with
+    what the business case gets wrong (minus its noise draw) by about sqrt(k), and the spread
+    of local preferences stays one: the knowledge is real information, not extra noise."""
+    from okrsim.core.streams import as_seed_sequence
+    from okrsim.model.world import draw_world
+
+    for k in (0.0, 0.25, 0.75):
+        scenario = Scenario().replace({"organisation.local_knowledge": k, "portfolio.idea_rate": 5.0,
+                                       "market.spread": 0.0, "organisation.sponsor_legacy": 0.0})
+        ideas = draw_world(scenario, as_seed_sequence(3)).ideas
+        # est_error = noise * z + theme bias; what planners lack is -z
+        z = (ideas.est_error - np.array([ideas.est_error[ideas.theme == t].mean() for t in ideas.theme]))
+        r_team = np.corrcoef(ideas.local[:, 0], -z)[0, 1]
+        r_sponsor = np.corrcoef(np.log(ideas.sponsor), -z)[0, 1]
+        assert abs(r_team - k ** 0.5) < 0.08, (k, r_team)
+        assert abs(r_sponsor - k ** 0.5) < 0.08, (k, r_sponsor)
+        assert abs(ideas.local.std() - 1.0) < 0.05, (k, ideas.local.std())
+
+
+def test_docs_model_numbers_are_what_the_model_gives():
+    """The baseline table and the reallocation calibration of docs/model.md 7.9, and the
+    shift-rate figures of its pattern 2 and the counter-case figures, are what
+    ``scripts/model_tables.py`` computes now, from the comparisons the claims above ran: a
+    model change that moves them fails here until the documentation is regenerated."""
+    tables = _tables()
     assert (tables.THREE, tables.REPLICATIONS, tables.SEEDS) == (THREE, BASELINE_REPLICATIONS, SEEDS)
     assert (tables.GROWTH_REPLICATIONS, tables.SHIFT_RATES) == (GROWTH_REPLICATIONS, SHIFT_RATES)
     assert (tables.COUNTER_REPLICATIONS, tables.TIE_SHARE) == (COUNTER_REPLICATIONS, TIE_SHARE)
     text = tables.DOC.read_text()
     new = tables.render(text, _three, lambda rate, seed: _growth(Scenario().replace({"market.shift_rate": rate}), seed),
-                        _counter)
+                        _counter, _alignment)
     assert new == text, "docs/model.md is stale: run python scripts/model_tables.py"

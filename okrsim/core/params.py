@@ -218,7 +218,7 @@ SCENARIO_PRESETS: dict[str, dict[str, Any]] = {
     # The counter-case to quarterly OKR cycles (docs/model.md, 7.9): a mature market whose
     # work is done by independent teams (one team per initiative, teams share the global
     # priorities) and whose sponsors carry no extra political weight, so that neither
-    # re-deciding often nor alignment has much to fix.  annual_gates ties quarterly_okr here.
+    # re-deciding often nor alignment has much to fix.  annual_gates ties or beats quarterly_okr here.
     "mature_independent": {"market.shift_rate": 0.25, "portfolio.idea_rate": 0.1, "portfolio.multi_team_share": 0.0,
                            "organisation.sponsor_spread": 0.0, "organisation.sponsor_legacy": 0.0,
                            "organisation.local_priority_spread": 0.0},

@@ -268,6 +268,9 @@ REGISTRY: tuple[ParamSpec, ...] = (
     _p("organisation", "sponsor_spread", "float", 0.5, 0, 3, "log-sd", "spread of sponsors' political power over ideas"),
     _p("organisation", "sponsor_legacy", "float", 1.0, 0, 3, "exponent", "how much sponsor power follows the themes that were strong at week 0 (established business lines)"),
     _p("organisation", "local_priority_spread", "float", 1.0, 0, 3, "log-sd", "how far a team's own priorities stray from the global ranking without horizontal alignment"),
+    _p("organisation", "local_knowledge", "float", 0.25, 0, 1, "share", "share of the spread of teams' own priorities and of sponsors' power that reflects what an idea's business case gets wrong (knowledge the planners lack; 0 = pure noise)"),
+    _p("organisation", "politics_floor", "float", 0.2, 0, 1, "weight", "lowest weight sponsor power keeps in portfolio decisions, whatever weight the process aims for: how far OKRs (or any process) really reduce politics"),
+    _p("organisation", "commitment_loss", "float", 0.1, 0, 1, "share", "share of a delivered initiative's value lost when sponsors have no say in decisions (political weight 0); sponsors who shaped a decision drive its benefits"),
     # horizon -----------------------------------------------------------------------------
     _p("horizon", "weeks", "int", 156, 13, 1040, "weeks", "simulated time"),
     # policy: agility ---------------------------------------------------------------------

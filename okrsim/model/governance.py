@@ -25,6 +25,8 @@ __all__ = [
     "Beliefs",
     "believed_log_value",
     "budget_step",
+    "commitment",
+    "effective_political_weight",
     "funded",
     "interaction_adjustment",
     "learn",
@@ -233,6 +235,26 @@ def _interaction_coefficients(severity: float, bonus: float) -> np.ndarray:
                     table[:, _pair_case(sa, sb, conflict, a_smaller)] = coef
     table.flags.writeable = False
     return table
+
+
+def effective_political_weight(aim: float, floor: float) -> float:
+    """The weight sponsor power really has in decisions: what the process aims for
+    (``policy.political_weight``), but never below the organisation's ``politics_floor``.
+
+    A process can make politics weigh more than usual, but how far it can make it weigh
+    less is a property of the organisation, not a free lever: OKRs make priorities visible,
+    sponsors keep some sway over budgets and people."""
+    return max(aim, floor)
+
+
+def commitment(political_weight: float, loss: float) -> float:
+    """Share of a delivered initiative's value that is realised, given the political weight in
+    force: ``1 - loss * (1 - political_weight)``.
+
+    Sponsors turn delivered work into benefits (adoption, process change, funding the run
+    cost); the less say they had in what was built, the less they own it.  This is the price
+    of weakening sponsors: at weight 1 nothing is lost, at weight 0 the share `loss`."""
+    return 1.0 - loss * (1.0 - political_weight)
 
 
 def priority(value: np.ndarray, remaining_effort: np.ndarray, sponsor: np.ndarray, political_weight: float) -> np.ndarray:

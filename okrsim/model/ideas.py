@@ -7,6 +7,7 @@ policy sees the same ideas.  The SimPy process `arrival_process` reveals them on
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 
@@ -59,10 +60,12 @@ class Ideas:
     est_error : ndarray of float
         Log error of the business case: ``log(estimate / value)``, noise plus theme bias.
     sponsor : ndarray of float
-        Political power of the idea's sponsor: lognormal, unrelated to the idea's value, but
-        stronger in themes that were attractive at week 0 (established business lines).
+        Political power of the idea's sponsor: lognormal, stronger in themes that were
+        attractive at week 0 (established business lines); a share ``local_knowledge`` of its
+        log spread reflects what the business case gets wrong (sponsors know their ideas).
     local : ndarray, shape (n, n_teams)
-        Standard-normal local preference of each team for each idea.
+        Standard-normal local preference of each team for each idea, informed like the
+        sponsor's power by ``local_knowledge``.
     """
 
     arrival: np.ndarray
@@ -169,9 +172,16 @@ def draw_ideas(
     theme2 = np.where(rows[:, _HAS2] < portfolio.secondary_theme_share, (theme + offset) % n_themes, -1)
     effort = portfolio.effort_median * np.exp(portfolio.effort_sigma * ndtri(rows[:, _EFFORT]))
     value = portfolio.value_median * np.exp(portfolio.value_sigma * ndtri(rows[:, _VALUE]))
-    est_error = portfolio.estimation_noise * ndtri(rows[:, _EST]) + bias[theme]
+    z_est = ndtri(rows[:, _EST])
+    est_error = portfolio.estimation_noise * z_est + bias[theme]
+    # Local knowledge: what the business case gets wrong about this idea (-z_est, standard
+    # normal) is known in part to its sponsor and its teams.  Their preferences mix it with
+    # noise so that the spread stays the same; at local_knowledge 0 they are pure noise
+    # (bit-identical to the model without it).
+    know = organisation.local_knowledge
+    informed, noisy = math.sqrt(know), math.sqrt(1.0 - know)
     legacy = market.levels[0][theme] ** organisation.sponsor_legacy
-    sponsor = legacy * np.exp(organisation.sponsor_spread * ndtri(rows[:, _SPONSOR]))
+    sponsor = legacy * np.exp(organisation.sponsor_spread * (noisy * ndtri(rows[:, _SPONSOR]) - informed * z_est))
     multi = rows[:, _MULTI] < portfolio.multi_team_share
     size = np.where(multi, np.where((rows[:, _SIZE] < 0.5) | (n_teams < 3), 2, 3), 1)
     # each idea's order of the teams; it needs the first `size` of them (at most three)
@@ -181,7 +191,7 @@ def draw_ideas(
     at = first + np.arange(0, members.size, n_teams)[:, None]  # positions in the flattened matrix
     members.ravel()[at[np.arange(first.shape[1]) < size[:, None]]] = True
     teams = _team_tuples(first, size)
-    local = ndtri(rows[:, _FIXED + n_teams:])
+    local = noisy * ndtri(rows[:, _FIXED + n_teams:]) - informed * z_est[:, None]
     return Ideas(arrival, theme, theme2, effort, teams, members, value, est_error, sponsor, local)
 
 

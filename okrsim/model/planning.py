@@ -55,11 +55,12 @@ class Planner:
         # Priority is (1 - w) * log(value per effort) + w * log(sponsor power) (see
         # governance.priority); the terms that never change during a run are added up once.
         # Staleness enters as slope * arrival: the common -slope * t shifts every idea alike.
-        w = policy.political_weight
+        #: the weight sponsor power really has (the policy's aim, at least the organisation's floor)
+        self.political_weight = w = gov.effective_political_weight(policy.political_weight, org.politics_floor)
         self.static_priority = (1.0 - w) * (self.stale_slope * ideas.arrival - np.log(ideas.effort)) + w * np.log(ideas.sponsor)
         self.local_key = (1.0 - policy.horizontal_alignment) * org.local_priority_spread * ideas.local
         # the team's own pull for ad-hoc intake: local preference and sponsor power, no strategy
-        self.intake_key = policy.political_weight * np.log(ideas.sponsor)[:, None] + self.local_key
+        self.intake_key = w * np.log(ideas.sponsor)[:, None] + self.local_key
         self.sync_boost = policy.horizontal_alignment * gov.SYNC_BOOST
         self.team_key = np.full((ideas.n, org.n_teams), -np.inf)  # each team's planned priority of each idea
         # ideas known at the last plan are the planned ones, with the log value the plan believed
@@ -178,7 +179,7 @@ class Planner:
             age = self.stale_slope * (t - ideas.arrival[:known])
             log_value = self.adjust_for_interactions(log_value, status, found, age)
         ids = np.array(requests, dtype=int)
-        base = (1.0 - pol.political_weight) * log_value[ids] + self.static_priority[ids]
+        base = (1.0 - self.political_weight) * log_value[ids] + self.static_priority[ids]
         self.events.append((t, "change_board", -1, -1, float(len(ids))))
         approved = []
         priorities, effort_of = base.tolist(), ideas.effort.item
@@ -296,7 +297,7 @@ class Planner:
         capacity = len(self.teams) * weeks * self.commit
         # Rank by value per total effort (WSJF): replanning with unchanged information must
         # not reorder work, so sunk effort only enters the decision to stop running work.
-        pri = base = (1.0 - pol.political_weight) * log_value[cand] + self.static_priority[cand]
+        pri = base = (1.0 - self.political_weight) * log_value[cand] + self.static_priority[cand]
         order = (-pri).argsort(kind="stable")
         ordered_remaining, ordered_theme = remaining[order], self.world.ideas.theme[cand[order]]
         inside = gov.within_capacity(ordered_remaining, capacity)
@@ -351,7 +352,7 @@ class Planner:
         if not (status[planned] == WAITING).any():
             return  # nothing better is waiting for the capacity
         in_plan = set(planned.tolist())
-        w, marginal = self.policy.political_weight, self.marginal
+        w, marginal = self.political_weight, self.marginal
         effort = self.world.ideas.effort
         ids = [i for i, p in running
                if i not in in_plan and gov.should_stop(base.item(p), effort.item(i), remaining.item(p), marginal, w)]

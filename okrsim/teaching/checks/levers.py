@@ -71,8 +71,9 @@ def grade_alignment(answer: Any) -> Verdict:
             f"Your levers recover {100 * recovered:.0f}% of the value that full alignment recovers: "
             f"+{100 * row['rel_mean']:.0f}% total value over the political portfolio (95% CI {100 * row['rel_ci_low']:.0f}% to "
             f"{100 * row['rel_ci_high']:.0f}%, {REPS_05} paired replications of 'disruption'), at an overhead of "
-            f"{100 * overhead:.1f}% of capacity. Sponsor power ranks by who pushes, not by value; lowering it is "
-            f"the biggest single lever.{note}"), reference=ref)
+            f"{100 * overhead:.1f}% of capacity. Sponsor power ranks mostly by who pushes, not by value; lowering it is "
+            f"the biggest single lever, even though sponsors know some things the business cases miss and commit "
+            f"less to what they did not choose (organisation.local_knowledge, commitment_loss).{note}"), reference=ref)
     if changed <= {"n_objectives", "okr_focus"}:
         effect = (f"recovers only {100 * recovered:.0f}%" if recovered > 0.005
                   else f"changes value by {100 * row['rel_mean']:+.1f}%")
@@ -92,8 +93,9 @@ def grade_alignment(answer: Any) -> Verdict:
         return Verdict(False, "worse", (
             f"Your levers make the portfolio worse ({100 * row['rel_mean']:+.1f}% total value). Check the direction of "
             "each lever: which values mean 'strategy decides' rather than 'power and history decide'?"),
-            ("political_weight 0 means sponsor power plays no part; budget_inertia 0 means budgets follow the "
-             "current strategy fully.",), ref)
+            ("political_weight 0 means the process gives sponsor power no part (the organisation's politics_floor, "
+             "0.2 here, is as low as it really gets); budget_inertia 0 means budgets follow the current strategy "
+             "fully.",), ref)
     if pol.political_weight >= 0.5:
         return Verdict(False, "politics_remain", (
             f"You recover only {100 * recovered:.0f}%: with political_weight {pol.political_weight:g} the sponsors' "
