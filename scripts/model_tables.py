@@ -61,10 +61,17 @@ ALIGNMENT_REGIMES: dict[str, dict[str, float]] = {
 }
 ALIGNMENT_REPLICATIONS = 40
 
+#: The knowledge-decay claim (docs/model.md 7.3): quarterly_okr with and without retrospectives
+#: at DECAY_SHIFT_RATE shifts a year, for each bias drift, DECAY_REPLICATIONS paired runs a seed.
+DECAY_DRIFTS: tuple[float, ...] = (0.0, 0.5, 1.0)
+DECAY_SHIFT_RATE = 4.0
+DECAY_REPLICATIONS = 40
+
 Three = Callable[[str, int], Comparison]
 Growth = Callable[[float, int], Comparison]
 Counter = Callable[[int], Comparison]
 Regime = Callable[[str, int], Comparison]
+Decay = Callable[[float, int], Comparison]
 
 
 def three(scenario: str, seed: int) -> Comparison:
@@ -89,6 +96,15 @@ def alignment(regime: str, seed: int) -> Comparison:
     """The alignment claim's comparison: `only_alignment` against `annual` in `regime`."""
     scenario = okrsim.Scenario().replace(ALIGNMENT_REGIMES[regime])
     return compare(scenario, ["annual", "only_alignment"], replications=ALIGNMENT_REPLICATIONS, seed=seed)
+
+
+def decay(drift: float, seed: int) -> Comparison:
+    """The knowledge-decay claim's comparison: quarterly_okr without retrospectives (baseline)
+    and with them, at `drift`, in the default world at DECAY_SHIFT_RATE shifts a year."""
+    okr = Policy.preset("quarterly_okr")
+    scenario = okrsim.Scenario().replace({"market.shift_rate": DECAY_SHIFT_RATE, "portfolio.bias_drift": drift})
+    return compare(scenario, [okr.replace({"retrospectives": False}, name="okr_without_retros"), okr],
+                   replications=DECAY_REPLICATIONS, seed=seed)
 
 
 def _diff(row, ci: bool = True) -> str:
@@ -198,17 +214,31 @@ def alignment_price(get: Regime = alignment) -> str:
     return "\n".join(lines)
 
 
+def knowledge_decay(get: Decay = decay) -> str:
+    """The table of 7.3: what retrospectives buy at each bias drift, at each seed."""
+    lines = ["| `bias_drift` | seed | estimation error cut by retrospectives | value of retrospectives |",
+             "| --- | --- | --- | --- |"]
+    for drift in DECAY_DRIFTS:
+        for seed in SEEDS:
+            c = get(drift, seed)
+            err = c.versus("quarterly_okr", "okr_without_retros", "estimation_error")
+            lines.append(f"| {drift:g} | {seed} | {-err['mean_diff']:.3f} [{-err['ci_high']:.3f}, {-err['ci_low']:.3f}] "
+                         f"| {_diff(c.versus('quarterly_okr', 'okr_without_retros'))} |")
+    return "\n".join(lines)
+
+
 BLOCKS: dict[str, tuple[str, Callable[..., str]]] = {
     "baseline-table": ("three", baseline_table),
     "reallocation": ("three", reallocation),
     "shift-rates": ("growth", shift_rates),
     "counter-case": ("counter", counter_case),
     "alignment-price": ("alignment", alignment_price),
+    "knowledge-decay": ("decay", knowledge_decay),
 }
 
 
 def render(text: str, get: Three = three, get_growth: Growth = growth, get_counter: Counter = counter,
-           get_alignment: Regime = alignment, only: tuple[str, ...] = ()) -> str:
+           get_alignment: Regime = alignment, get_decay: Decay = decay, only: tuple[str, ...] = ()) -> str:
     """`text` with every generated block (or those named in `only`) replaced by what the model
     gives now."""
     for name, (source, build) in BLOCKS.items():
@@ -218,7 +248,8 @@ def render(text: str, get: Three = three, get_growth: Growth = growth, get_count
                              re.S | re.M)
         if not pattern.search(text):
             raise SystemExit(f"{DOC}: no block named {name!r}")
-        body = build({"three": get, "growth": get_growth, "counter": get_counter, "alignment": get_alignment}[source])
+        body = build({"three": get, "growth": get_growth, "counter": get_counter, "alignment": get_alignment,
+                      "decay": get_decay}[source])
         # the block keeps the indentation of its markers (inside a list item, say)
         text = pattern.sub(lambda m, body=body: m.group(1) + m.group(2) + "".join(
             m.group(1) + line + "\n" for line in body.splitlines()) + m.group(3), text)

@@ -25,18 +25,18 @@ SEMIANNUAL = {"cadence_weeks": 26, "can_stop_running_work": True, "political_wei
 
 #: A correct answer per task (what the solution notebooks arrive at).
 SOLUTIONS = {
-    "01-advantage": 14.7,
+    "01-advantage": 14.4,
     "01-price": "overhead_share",
     "02-predict": {"faster": "quarterly_okr", "annual_lag_weeks": 52, "quarterly_lag_weeks": 17},
     "02-measure": 30.0,
-    "03-turbulence": 0.55,
+    "03-turbulence": 0.56,
     "03-sides": "ideas",
-    "04-planning-cost": {"quarterly_okr": 0.65, "only_agility": 0.7},
+    "04-planning-cost": {"quarterly_okr": 0.62, "only_agility": 0.7},
     "05-alignment": {"political_weight": 0.1, "budget_inertia": 0.3, "horizontal_alignment": 0.8},
     "05-focus": -1.0,
     "06-curse": {"best_of_3": 0.42, "best_of_10": 0.77},
     "06-cure": {"retrospectives": True},
-    "07-client": {"levers": SEMIANNUAL, "advantage_percent": 7.1, "overhead_percent": 5.6,
+    "07-client": {"levers": SEMIANNUAL, "advantage_percent": 7.0, "overhead_percent": 5.6,
                   "assumption_that_would_flip_it": GOOD_TEXT,
                   "main_risk": "Sponsors lose their weight in the ranking and may fight the new process openly."},
 }

@@ -34,7 +34,7 @@ FRAMES = {
 FROZEN = Scenario().replace({
     "market.shift_rate": 0, "portfolio.idea_rate": 0, "portfolio.estimation_noise": 0,
     "portfolio.assumption_bias": 0, "market.perception_noise": 0, "portfolio.conflict_rate": 0,
-    "portfolio.synergy_rate": 0, "portfolio.staleness_half_life_weeks": 0,
+    "portfolio.synergy_rate": 0, "portfolio.staleness_half_life_weeks": 0, "portfolio.observation_noise": 0,
 })
 FREE = Policy.preset("annual").replace({
     "political_weight": 0, "budget_inertia": 0, "planning_cost": 0, "switch_loss": 0, "ramp_up_weeks": 0,
@@ -318,3 +318,58 @@ def test_unplanned_starts_count_ideas_started_before_any_plan_included_them():
     assert r.kpis["unplanned_starts"] == (started & ini["believed_value_at_start"].isna()).sum()
     frozen = Scenario().replace({"portfolio.idea_rate": 0.0})  # nothing arrives after the first plan
     assert simulate(frozen, Policy.preset("annual"), 5).kpis["unplanned_starts"] == 0
+
+
+# ----------------------------------------------------------------------------- knowledge decay, noisy observation
+def test_bias_path_keeps_the_bias_of_themes_the_market_leaves_alone():
+    from okrsim.core.streams import source_generators
+    from okrsim.model.ideas import bias_path
+    from okrsim.model.market import draw_market
+
+    market = Scenario().replace({"market.shift_rate": 6.0}).market
+    rng = source_generators(4)
+    path = draw_market(market, 156, rng["market"], rng["perception"])
+    bias = np.array([0.1, -0.2, 0.3, -0.4, 0.5, -0.6])
+    still = bias_path(path, bias, 0.0, 0.4, rng["drift"])
+    assert (still == bias).all(), "without drift the bias never changes"
+    moving = bias_path(path, bias, 1.0, 0.4, source_generators(4)["drift"])
+    moved = path.levels[1:] != path.levels[:-1]
+    assert moved.any() and (~moved).any()
+    assert (moving[1:][~moved] == moving[:-1][~moved]).all(), "a theme the market leaves alone keeps its bias"
+    assert (moving[1:][moved] != moving[:-1][moved]).all(), "a theme the market moves gets a fresh bias"
+
+
+def test_bias_drift_keeps_the_spread_of_biases():
+    from okrsim.model.ideas import bias_path
+    from okrsim.model.market import MarketPath
+
+    levels = np.array([[1.0] * 4] + [[1.0 + m] * 4 for m in range(1, 400)])  # every theme moves every time
+    path = MarketPath(np.arange(400.0), levels, ("initial",) + ("shift",) * 399, np.ones((1, 4)))
+    rows = bias_path(path, np.random.default_rng(0).normal(0, 0.4, 4), 0.5, 0.4, np.random.default_rng(1))
+    assert abs(rows[50:].std() - 0.4) < 0.04
+    # half the variance redrawn per move: consecutive biases correlate by sqrt(0.5)
+    r = np.corrcoef(rows[50:-1].ravel(), rows[51:].ravel())[0, 1]
+    assert abs(r - 0.5 ** 0.5) < 0.08
+
+
+def test_knowledge_decay_changes_nothing_in_a_frozen_market():
+    frozen = Scenario().replace({"market.shift_rate": 0.0})
+    policy = Policy.preset("quarterly_okr")
+    for seed in range(3):
+        a = simulate(frozen, policy, seed)
+        b = simulate(frozen.replace({"portfolio.bias_drift": 1.0}), policy, seed)
+        assert dict(a.kpis) == dict(b.kpis)
+
+
+def test_noisy_observation_slows_learning_and_changes_only_learning():
+    """Retrospectives learn from the value observed after delivery; with `observation_noise`
+    they learn less (higher estimation error), and a policy without retrospectives is not
+    affected at all."""
+    exact = Scenario().replace({"portfolio.observation_noise": 0.0})
+    noisy = Scenario().replace({"portfolio.observation_noise": 1.5})
+    learner, blind = Policy.preset("quarterly_okr"), Policy.preset("annual")
+    err = {s.portfolio.observation_noise: [simulate(s, learner, seed).kpis["estimation_error"] for seed in range(12)]
+           for s in (exact, noisy)}
+    assert np.mean(err[1.5]) > np.mean(err[0.0])
+    for seed in range(3):
+        assert dict(simulate(exact, blind, seed).kpis) == dict(simulate(noisy, blind, seed).kpis)

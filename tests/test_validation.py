@@ -306,18 +306,20 @@ ABLATIONS = [
 MODEL_1_DEFECTS = {
     ("alignment", "disruption", "adaptation_lag_weeks", "down"): pytest.mark.xfail(
         strict=True, raises=AssertionError, reason=(
-            "model 1 defect: alignment alone does not shorten the adaptation lag after the disruption at every "
-            "seed: paired CI of the lag difference includes 0 at seed 2 (mean_diff=-6.6 wk, CI [-13.6, +0.36]) "
-            "and seed 3 (-2.9 wk, [-9.5, +3.7]); seed 1 only just passes (-7.6 wk, [-15.2, -0.06]); "
-            "fixed by model 2 (issue 12)")),
+            "model defect since model 1: alignment alone does not shorten the adaptation lag after the disruption "
+            "at every seed: with 80 paired replications (2026-12-03) -7.4 wk [-12.0, -2.8] at seed 1, -3.3 wk "
+            "[-6.7, +0.1] at seed 2, -5.4 wk [-9.8, -1.0] at seed 3; the lag is a noisy KPI and alignment alone "
+            "shortens it only a little (docs/model.md 11)")),
 }
 
 
 @functools.cache
 def _ablations(scenario: str, seed: int) -> Comparison:
-    """Every single-effect policy a claim needs in `scenario`, against annual: 40 replications."""
+    """Every single-effect policy a claim needs in `scenario`, against annual: 80 replications
+    (alignment's lead-time effect is about a week, -0.7 to -1.5 at seeds 1-3; 40 replications
+    left its interval touching zero at seed 1 once knowledge began to age)."""
     effects = sorted({effect for effect, s, _, _ in ABLATIONS if s == scenario})
-    return compare(scenario, ["annual", *(f"only_{e}" for e in effects)], replications=40, seed=seed)
+    return compare(scenario, ["annual", *(f"only_{e}" for e in effects)], replications=80, seed=seed)
 
 
 @pytest.mark.parametrize(("effect", "scenario", "kpi", "direction"),
@@ -609,6 +611,37 @@ def test_local_knowledge_makes_sponsors_and_teams_informative():
         assert abs(ideas.local.std() - 1.0) < 0.05, (k, ideas.local.std())
 
 
+@functools.cache
+def _decay(drift: float, seed: int) -> Comparison:
+    return _tables().decay(drift, seed)
+
+
+def test_knowledge_decays_when_the_market_moves_and_learning_pays_less():
+    """Posen & Levinthal (2012): what planners learn about a theme's bias ages when the market
+    moves the theme (`bias_drift`).  At 4 shifts a year (40 paired replications at each seed),
+    retrospectives cut quarterly_okr's estimation error by less when the bias drifts fully
+    than when it never drifts (paired across the two worlds, CI below zero), and the cut shrinks
+    step by step with the drift.  In a frozen market drift changes nothing at all (tested in
+    test_model).  The value of retrospectives is reported in docs/model.md 7.3; it falls less
+    than the error cut, because most of what learning buys is the shrinkage of noisy business
+    cases, which does not age."""
+    def cut(drift: float, seed: int) -> np.ndarray:
+        wide = _decay(drift, seed).runs.pivot(index="replication", columns="policy", values="estimation_error")
+        return (wide["okr_without_retros"] - wide["quarterly_okr"]).to_numpy()
+
+    def claim(seed: int) -> dict:
+        cuts = {d: cut(d, seed) for d in _tables().DECAY_DRIFTS}
+        lower = paired(cuts[1.0], cuts[0.0], better="lower")
+        means = [float(c.mean()) for c in cuts.values()]
+        msg = f"cut by drift {dict(zip(cuts, [round(m, 4) for m in means], strict=True))}; full - none: {numbers(lower)}"
+        assert all(c.mean() > 0 for c in cuts.values()), msg  # learning still helps
+        assert lower["ci_high"] < 0, msg
+        assert means == sorted(means, reverse=True), msg
+        return lower
+
+    over_seeds(claim)
+
+
 def test_docs_model_numbers_are_what_the_model_gives():
     """The baseline table and the reallocation calibration of docs/model.md 7.9, and the
     shift-rate figures of its pattern 2 and the counter-case figures, are what
@@ -620,5 +653,5 @@ def test_docs_model_numbers_are_what_the_model_gives():
     assert (tables.COUNTER_REPLICATIONS, tables.TIE_SHARE) == (COUNTER_REPLICATIONS, TIE_SHARE)
     text = tables.DOC.read_text()
     new = tables.render(text, _three, lambda rate, seed: _growth(Scenario().replace({"market.shift_rate": rate}), seed),
-                        _counter, _alignment)
+                        _counter, _alignment, _decay)
     assert new == text, "docs/model.md is stale: run python scripts/model_tables.py"

@@ -257,6 +257,8 @@ REGISTRY: tuple[ParamSpec, ...] = (
     _p("portfolio", "staleness_half_life_weeks", "float", 104.0, 0, 1040, "weeks", "an idea's value halves with this age before delivery (0 = never stale)"),
     _p("portfolio", "estimation_noise", "float", 0.5, 0, 2, "log-sd", "noise of value estimates (lognormal sigma)"),
     _p("portfolio", "assumption_bias", "float", 0.4, 0, 2, "log-sd", "spread of the unknown per-theme bias of estimates"),
+    _p("portfolio", "bias_drift", "float", 0.5, 0, 1, "share", "share of a theme's assumption bias redrawn when a market shift or shock moves the theme: what planners learned about it ages (0 = knowledge never ages)"),
+    _p("portfolio", "observation_noise", "float", 0.3, 0, 2, "log-sd", "noise of the value observed after delivery, from which retrospectives learn (0 = observed exactly)"),
     _p("portfolio", "conflict_rate", "float", 0.3, 0, 5, "per idea", "expected conflicts an idea has with other ideas"),
     _p("portfolio", "conflict_severity", "float", 0.5, 0, 1, "share", "share of the smaller value lost when both conflicting initiatives are live"),
     _p("portfolio", "synergy_rate", "float", 0.3, 0, 5, "per idea", "expected synergies an idea has with other ideas"),

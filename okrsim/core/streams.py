@@ -28,6 +28,8 @@ SOURCES: tuple[str, ...] = (
     "bias",  # the per-theme assumption bias of estimates
     "conflicts",  # which ideas conflict, and how visible each conflict is
     "synergies",  # which ideas have synergies, and how visible each synergy is
+    "drift",  # how a theme's assumption bias changes when the market moves the theme
+    "observation",  # the noise of the value observed after delivery, one draw per idea
 )
 
 SeedLike = int | np.random.SeedSequence

@@ -24,6 +24,7 @@ __all__ = [
     "Ideas",
     "Interactions",
     "arrival_process",
+    "bias_path",
     "draw_ideas",
     "draw_interactions",
     "optimizers_curse",
@@ -59,6 +60,10 @@ class Ideas:
         True value rate per week at attractiveness 1, before staleness.
     est_error : ndarray of float
         Log error of the business case: ``log(estimate / value)``, noise plus theme bias.
+    log_sponsor : ndarray of float
+        Log of `sponsor`, computed as a sum of logs (never as the log of an exponential), so
+        that worlds without sponsor spread give exactly equal powers, whose ties the planners
+        break by arrival, on every CPU (see tests/test_clock.py).
     sponsor : ndarray of float
         Political power of the idea's sponsor: lognormal, stronger in themes that were
         attractive at week 0 (established business lines); a share ``local_knowledge`` of its
@@ -77,6 +82,7 @@ class Ideas:
     value: np.ndarray
     est_error: np.ndarray
     sponsor: np.ndarray
+    log_sponsor: np.ndarray
     local: np.ndarray
 
     @property
@@ -114,6 +120,29 @@ class Interactions:
 def theme_bias(n_themes: int, assumption_bias: float, rng: np.random.Generator) -> np.ndarray:
     """Systematic log bias of estimates in each theme, unknown to the planners."""
     return assumption_bias * rng.standard_normal(n_themes)
+
+
+def bias_path(market: MarketPath, bias: np.ndarray, drift: float, assumption_bias: float,
+              rng: np.random.Generator) -> np.ndarray:
+    """The assumption bias of each theme in each market segment, shape ``(segments, K)``.
+
+    When a shift or shock moves a theme, a share `drift` of the variance of its bias is
+    redrawn (``b <- sqrt(1 - drift) * b + sqrt(drift) * assumption_bias * z``), so the spread
+    of biases stays the same while what planners learned about the theme ages, as knowledge of
+    a moving environment does (Posen & Levinthal 2012).  Themes the change leaves alone keep
+    their bias.  One row of standard normals per market change, in order, so that worlds that
+    differ only in the shift rate share their first draws.
+    """
+    rows = np.empty((len(market.times), len(bias)))
+    rows[0] = bias
+    if len(rows) == 1:
+        return rows
+    z = rng.standard_normal((len(rows) - 1, len(bias)))
+    keep, fresh = math.sqrt(1.0 - drift), math.sqrt(drift) * assumption_bias
+    for m in range(1, len(rows)):
+        moved = market.levels[m] != market.levels[m - 1]
+        rows[m] = np.where(moved, keep * rows[m - 1] + fresh * z[m - 1], rows[m - 1])
+    return rows
 
 
 def _rows(rng: np.random.Generator, n: int, width: int) -> np.ndarray:
@@ -154,7 +183,9 @@ def draw_ideas(
 
     An idea's theme is drawn with probability proportional to the theme's true
     attractiveness at the idea's arrival, raised to ``idea_attraction``: opportunities
-    (and the people proposing them) gather where the market moves.
+    (and the people proposing them) gather where the market moves.  `bias` is the assumption
+    bias of each theme in each market segment (`bias_path`); an idea's business case carries
+    the bias of its theme when it arrives.
     """
     n_themes = market.levels.shape[1]
     n_teams = organisation.n_teams
@@ -164,7 +195,8 @@ def draw_ideas(
     rows = np.concatenate((first, later)) if len(later) else first
     arrival = np.concatenate([np.zeros(len(first)), later_times])
 
-    at_arrival = market.levels[market.times.searchsorted(arrival, side="right") - 1]
+    segment = market.times.searchsorted(arrival, side="right") - 1
+    at_arrival = market.levels[segment]
     weight = at_arrival ** portfolio.idea_attraction
     cdf = weight.cumsum(axis=1)
     theme = np.minimum((cdf < rows[:, _THEME, None] * cdf[:, -1, None]).sum(axis=1), n_themes - 1)
@@ -173,15 +205,16 @@ def draw_ideas(
     effort = portfolio.effort_median * np.exp(portfolio.effort_sigma * ndtri(rows[:, _EFFORT]))
     value = portfolio.value_median * np.exp(portfolio.value_sigma * ndtri(rows[:, _VALUE]))
     z_est = ndtri(rows[:, _EST])
-    est_error = portfolio.estimation_noise * z_est + bias[theme]
+    est_error = portfolio.estimation_noise * z_est + bias[segment, theme]
     # Local knowledge: what the business case gets wrong about this idea (-z_est, standard
     # normal) is known in part to its sponsor and its teams.  Their preferences mix it with
     # noise so that the spread stays the same; at local_knowledge 0 they are pure noise
     # (bit-identical to the model without it).
     know = organisation.local_knowledge
     informed, noisy = math.sqrt(know), math.sqrt(1.0 - know)
-    legacy = market.levels[0][theme] ** organisation.sponsor_legacy
-    sponsor = legacy * np.exp(organisation.sponsor_spread * (noisy * ndtri(rows[:, _SPONSOR]) - informed * z_est))
+    log_sponsor = (organisation.sponsor_legacy * np.log(market.levels[0][theme])
+                   + organisation.sponsor_spread * (noisy * ndtri(rows[:, _SPONSOR]) - informed * z_est))
+    sponsor = np.exp(log_sponsor)
     multi = rows[:, _MULTI] < portfolio.multi_team_share
     size = np.where(multi, np.where((rows[:, _SIZE] < 0.5) | (n_teams < 3), 2, 3), 1)
     # each idea's order of the teams; it needs the first `size` of them (at most three)
@@ -192,7 +225,7 @@ def draw_ideas(
     members.ravel()[at[np.arange(first.shape[1]) < size[:, None]]] = True
     teams = _team_tuples(first, size)
     local = noisy * ndtri(rows[:, _FIXED + n_teams:]) - informed * z_est[:, None]
-    return Ideas(arrival, theme, theme2, effort, teams, members, value, est_error, sponsor, local)
+    return Ideas(arrival, theme, theme2, effort, teams, members, value, est_error, sponsor, log_sponsor, local)
 
 
 def _team_tuples(first: np.ndarray, size: np.ndarray) -> tuple[tuple[int, ...], ...]:

@@ -57,10 +57,10 @@ class Planner:
         # Staleness enters as slope * arrival: the common -slope * t shifts every idea alike.
         #: the weight sponsor power really has (the policy's aim, at least the organisation's floor)
         self.political_weight = w = gov.effective_political_weight(policy.political_weight, org.politics_floor)
-        self.static_priority = (1.0 - w) * (self.stale_slope * ideas.arrival - np.log(ideas.effort)) + w * np.log(ideas.sponsor)
+        self.static_priority = (1.0 - w) * (self.stale_slope * ideas.arrival - np.log(ideas.effort)) + w * ideas.log_sponsor
         self.local_key = (1.0 - policy.horizontal_alignment) * org.local_priority_spread * ideas.local
         # the team's own pull for ad-hoc intake: local preference and sponsor power, no strategy
-        self.intake_key = w * np.log(ideas.sponsor)[:, None] + self.local_key
+        self.intake_key = w * ideas.log_sponsor[:, None] + self.local_key
         self.sync_boost = policy.horizontal_alignment * gov.SYNC_BOOST
         self.team_key = np.full((ideas.n, org.n_teams), -np.inf)  # each team's planned priority of each idea
         # ideas known at the last plan are the planned ones, with the log value the plan believed
@@ -453,7 +453,8 @@ class Planner:
         self.evidence = []
         ideas = self.world.ideas
         self.beliefs = gov.learn(
-            self.beliefs, ideas.est_error[ids], ideas.theme[ids], self.policy.learning_rate, self.scenario.portfolio.value_sigma,
+            self.beliefs, self.world.observed_error[ids], ideas.theme[ids], self.policy.learning_rate,
+            self.scenario.portfolio.value_sigma,
         )
         if len(ids):  # new evidence: new beliefs about every idea
             self.logv_all = gov.believed_log_value(self.world.log_estimate, ideas.theme, self.beliefs, self.log_median)

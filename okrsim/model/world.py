@@ -15,7 +15,7 @@ import numpy as np
 
 from okrsim.core.params import Horizon, Market, Organisation, Portfolio, Scenario
 from okrsim.core.streams import key_generators
-from okrsim.model.ideas import SECONDARY_WEIGHT, Ideas, Interactions, draw_ideas, draw_interactions, theme_bias
+from okrsim.model.ideas import SECONDARY_WEIGHT, Ideas, Interactions, bias_path, draw_ideas, draw_interactions, theme_bias
 from okrsim.model.kpis import weekly_attractiveness
 from okrsim.model.market import MarketPath, draw_market
 
@@ -30,7 +30,13 @@ class World:
     ----------
     path : MarketPath
     bias : ndarray
-        The unknown per-theme log bias of estimates.
+        The unknown per-theme log bias of estimates at week 0.
+    bias_path : ndarray, shape (segments, K)
+        The bias in each market segment (it drifts when the market moves a theme; `bias_path`).
+    observed_error : ndarray
+        ``log(estimate / observed value)`` of each idea once delivered: the business case's
+        error plus the noise of observing value (``observation_noise``); what retrospectives
+        learn from.
     ideas : Ideas
     pairs : Interactions
     attractiveness : ndarray, shape (weeks, K)
@@ -52,6 +58,8 @@ class World:
 
     path: MarketPath
     bias: np.ndarray
+    bias_path: np.ndarray
+    observed_error: np.ndarray
     ideas: Ideas
     pairs: Interactions
     attractiveness: np.ndarray
@@ -85,7 +93,10 @@ def _draw(market: Market, portfolio: Portfolio, organisation: Organisation, hori
     weeks = horizon.weeks
     path = draw_market(market, weeks, rng["market"], rng["perception"])
     bias = theme_bias(market.n_themes, portfolio.assumption_bias, rng["bias"])
-    ideas = draw_ideas(portfolio, organisation, path, weeks, bias, rng["backlog"], rng["arrivals"])
+    biases = bias_path(path, bias, portfolio.bias_drift, portfolio.assumption_bias, rng["drift"])
+    ideas = draw_ideas(portfolio, organisation, path, weeks, biases, rng["backlog"], rng["arrivals"])
+    # one draw per idea, in the order of the ideas (backlog first, then arrivals)
+    observed_error = ideas.est_error + portfolio.observation_noise * rng["observation"].standard_normal(ideas.n)
     pairs = draw_interactions(portfolio, ideas.n, rng["conflicts"], rng["synergies"])
     partners: dict[int, list[int]] = {}
     pair_a, pair_b = pairs.a.tolist(), pairs.b.tolist()
@@ -98,6 +109,8 @@ def _draw(market: Market, portfolio: Portfolio, organisation: Organisation, hori
     return World(
         path=path,
         bias=bias,
+        bias_path=biases,
+        observed_error=observed_error,
         ideas=ideas,
         pairs=pairs,
         attractiveness=weekly_attractiveness(weeks, path),
