@@ -567,9 +567,7 @@ def _tables():
 
 @functools.cache
 def _alignment(regime: str, seed: int) -> Comparison:
-    tables = _tables()
-    scenario = Scenario().replace(tables.ALIGNMENT_REGIMES[regime])
-    return compare(scenario, ["annual", "only_alignment"], replications=tables.ALIGNMENT_REPLICATIONS, seed=seed)
+    return _tables().alignment(regime, seed)
 
 
 def test_alignment_pays_where_politics_is_noise_and_costs_where_locals_know():
@@ -600,12 +598,12 @@ def test_local_knowledge_makes_sponsors_and_teams_informative():
 
     for k in (0.0, 0.25, 0.75):
         scenario = Scenario().replace({"organisation.local_knowledge": k, "portfolio.idea_rate": 5.0,
-                                       "market.spread": 0.0, "organisation.sponsor_legacy": 0.0})
+                                       "portfolio.assumption_bias": 0.0, "organisation.sponsor_legacy": 0.0})
         ideas = draw_world(scenario, as_seed_sequence(3)).ideas
-        # est_error = noise * z + theme bias; what planners lack is -z
-        z = (ideas.est_error - np.array([ideas.est_error[ideas.theme == t].mean() for t in ideas.theme]))
+        # without theme bias, est_error = noise * z exactly; what planners lack is -z
+        z = ideas.est_error / scenario.portfolio.estimation_noise
         r_team = np.corrcoef(ideas.local[:, 0], -z)[0, 1]
-        r_sponsor = np.corrcoef(np.log(ideas.sponsor), -z)[0, 1]
+        r_sponsor = np.corrcoef(ideas.log_sponsor, -z)[0, 1]
         assert abs(r_team - k ** 0.5) < 0.08, (k, r_team)
         assert abs(r_sponsor - k ** 0.5) < 0.08, (k, r_sponsor)
         assert abs(ideas.local.std() - 1.0) < 0.05, (k, ideas.local.std())

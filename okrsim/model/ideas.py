@@ -61,13 +61,12 @@ class Ideas:
     est_error : ndarray of float
         Log error of the business case: ``log(estimate / value)``, noise plus theme bias.
     log_sponsor : ndarray of float
-        Log of `sponsor`, computed as a sum of logs (never as the log of an exponential), so
-        that worlds without sponsor spread give exactly equal powers, whose ties the planners
-        break by arrival, on every CPU (see tests/test_clock.py).
-    sponsor : ndarray of float
-        Political power of the idea's sponsor: lognormal, stronger in themes that were
-        attractive at week 0 (established business lines); a share ``local_knowledge`` of its
-        log spread reflects what the business case gets wrong (sponsors know their ideas).
+        Log of the political power of the idea's sponsor (normal, so the power is lognormal):
+        higher in themes that were attractive at week 0 (established business lines); a share
+        ``local_knowledge`` of its spread reflects what the business case gets wrong (sponsors
+        know their ideas).  Kept as a log, computed as a sum of logs (never as the log of an
+        exponential), so that worlds without sponsor spread give exactly equal powers, whose
+        ties the planners break by arrival, on every CPU (see tests/test_clock.py).
     local : ndarray, shape (n, n_teams)
         Standard-normal local preference of each team for each idea, informed like the
         sponsor's power by ``local_knowledge``.
@@ -81,9 +80,13 @@ class Ideas:
     members: np.ndarray
     value: np.ndarray
     est_error: np.ndarray
-    sponsor: np.ndarray
     log_sponsor: np.ndarray
     local: np.ndarray
+
+    @property
+    def sponsor(self) -> np.ndarray:
+        """Political power of each idea's sponsor, ``exp(log_sponsor)`` (for tables)."""
+        return np.exp(self.log_sponsor)
 
     @property
     def n(self) -> int:
@@ -214,7 +217,6 @@ def draw_ideas(
     informed, noisy = math.sqrt(know), math.sqrt(1.0 - know)
     log_sponsor = (organisation.sponsor_legacy * np.log(market.levels[0][theme])
                    + organisation.sponsor_spread * (noisy * ndtri(rows[:, _SPONSOR]) - informed * z_est))
-    sponsor = np.exp(log_sponsor)
     multi = rows[:, _MULTI] < portfolio.multi_team_share
     size = np.where(multi, np.where((rows[:, _SIZE] < 0.5) | (n_teams < 3), 2, 3), 1)
     # each idea's order of the teams; it needs the first `size` of them (at most three)
@@ -225,7 +227,7 @@ def draw_ideas(
     members.ravel()[at[np.arange(first.shape[1]) < size[:, None]]] = True
     teams = _team_tuples(first, size)
     local = noisy * ndtri(rows[:, _FIXED + n_teams:]) - informed * z_est[:, None]
-    return Ideas(arrival, theme, theme2, effort, teams, members, value, est_error, sponsor, log_sponsor, local)
+    return Ideas(arrival, theme, theme2, effort, teams, members, value, est_error, log_sponsor, local)
 
 
 def _team_tuples(first: np.ndarray, size: np.ndarray) -> tuple[tuple[int, ...], ...]:

@@ -122,10 +122,6 @@ class _Engine:
         self.wip = scenario.organisation.wip_limit
         self.world = world = draw_world(scenario, seq)
         self.half_life = scenario.portfolio.staleness_half_life_weeks
-        org = scenario.organisation
-        #: share of delivered value realised with the political weight in force (sponsor commitment)
-        self.commitment = gov.commitment(gov.effective_political_weight(policy.political_weight, org.politics_floor),
-                                         org.commitment_loss)
         self.initiatives = Initiatives(world.ideas, world.part_size, world.n_parts, scenario.portfolio.initial_backlog)
         pairs_needed = gov.workshops_needed(world.pairs.visibility, policy.transparency)
         self.pairs = PairState(pairs_needed, np.zeros(world.pairs.n), np.zeros(world.pairs.n, bool))
@@ -137,6 +133,8 @@ class _Engine:
         self.events: list[tuple[float, str, int, int, float]] = []
         self.counts: Counter[str] = Counter()
         self.planner = Planner(scenario, policy, world, self.initiatives, self.pairs, self.teams, self.events)
+        #: share of delivered value realised with the political weight in force (sponsor commitment)
+        self.commitment = gov.commitment(self.planner.political_weight, scenario.organisation.commitment_loss)
         self.board_from = 0  # the first idea the change board has not yet decided
         self.env = simpy.Environment()
 
@@ -422,8 +420,7 @@ class _Engine:
         st.status[i] = DELIVERED
         st.delivery[i] = t
         eff = world.value[i] * (0.5 ** ((t - world.arrival[i]) / self.half_life) if self.half_life > 0 else 1.0)
-        if self.commitment != 1.0:
-            eff *= self.commitment
+        eff *= self.commitment  # exactly 1.0 without a commitment loss
         st.eff[i] = eff
         st.delivered_rate[i] = eff
         self.ledger.earn(t, world.theme[i], world.theme2[i], eff)

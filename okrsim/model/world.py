@@ -29,10 +29,9 @@ class World:
     Attributes
     ----------
     path : MarketPath
-    bias : ndarray
-        The unknown per-theme log bias of estimates at week 0.
     bias_path : ndarray, shape (segments, K)
-        The bias in each market segment (it drifts when the market moves a theme; `bias_path`).
+        The unknown per-theme log bias of estimates in each market segment (it drifts when the
+        market moves a theme; `okrsim.model.ideas.bias_path`); `bias` is its first row.
     observed_error : ndarray
         ``log(estimate / observed value)`` of each idea once delivered: the business case's
         error plus the noise of observing value (``observation_noise``); what retrospectives
@@ -57,7 +56,6 @@ class World:
     """
 
     path: MarketPath
-    bias: np.ndarray
     bias_path: np.ndarray
     observed_error: np.ndarray
     ideas: Ideas
@@ -78,6 +76,11 @@ class World:
     pair_a: list[int]
     pair_b: list[int]
     pair_conflict: list[bool]
+
+    @property
+    def bias(self) -> np.ndarray:
+        """The per-theme log bias of estimates at week 0."""
+        return self.bias_path[0]
 
 
 def draw_world(scenario: Scenario, seq: np.random.SeedSequence) -> World:
@@ -108,7 +111,6 @@ def _draw(market: Market, portfolio: Portfolio, organisation: Organisation, hori
     has2 = ideas.theme2 >= 0
     return World(
         path=path,
-        bias=bias,
         bias_path=biases,
         observed_error=observed_error,
         ideas=ideas,
