@@ -1,5 +1,6 @@
 """Write (or check) the measured numbers of docs/model.md: the baseline table, the
-reallocation calibration, the shift-rate and counter-case figures, and the price of alignment.
+reallocation calibration, the shift-rate and counter-case figures, the price of alignment, knowledge
+decay, OKR scores across cadences, the long-programme stops, the value of OKR check-ins and of transparency.
 
 Every number in those blocks is computed here from the model, never typed: the block between
 ``<!-- begin generated: NAME -->`` and ``<!-- end generated: NAME -->`` is replaced by what
@@ -67,11 +68,66 @@ DECAY_DRIFTS: tuple[float, ...] = (0.0, 0.5, 1.0)
 DECAY_SHIFT_RATE = 4.0
 DECAY_REPLICATIONS = 40
 
+#: OKR scores across cadences (docs/model.md 7.6): quarterly_okr at cadence 13 and at 52 in a
+#: frozen world (no shifts, no arrivals, no perception or observation noise, no staleness, no
+#: interactions),
+#: SCORE_REPLICATIONS paired runs a seed; a tie within SCORE_MARGIN (score points).
+SCORE_FROZEN: dict[str, float] = {"market.shift_rate": 0.0, "market.perception_noise": 0.0,
+                                  "portfolio.idea_rate": 0.0, "portfolio.staleness_half_life_weeks": 0.0,
+                                  "portfolio.observation_noise": 0.0,
+                                  # no interactions: an undiscovered dependency blocks a quarter's
+                                  # delivery but rarely a year's, a surprise the forecast cannot know
+                                  "portfolio.conflict_rate": 0.0, "portfolio.synergy_rate": 0.0,
+                                  "portfolio.dependency_rate": 0.0}
+SCORE_CADENCES: tuple[int, ...] = (13, 52)
+SCORE_REPLICATIONS = 20
+SCORE_MARGIN = 0.05
+
+#: Long programmes (docs/model.md 7.5): nine months of three teams each (effort ~100
+#: team-weeks), few of them; the three policies and quarterly_okr without stopping,
+#: PROGRAMME_REPLICATIONS paired runs a seed.
+PROGRAMMES: dict[str, float] = {"portfolio.effort_median": 100.0, "portfolio.effort_sigma": 0.3,
+                                "portfolio.multi_team_share": 1.0, "portfolio.initial_backlog": 40,
+                                "portfolio.idea_rate": 0.2}
+PROGRAMME_REPLICATIONS = 30
+
+#: The check-in claim (docs/model.md 11): quarterly_okr with its check-ins against the same
+#: policy without them, CHECKIN_REPLICATIONS paired runs a seed, in the default world, in one
+#: with poor business cases and telling leading measures, and in that one with gamed measures.
+_POOR_CASES: dict[str, float] = {"portfolio.estimation_noise": 2.0, "portfolio.value_sigma": 1.5,
+                                 "portfolio.effort_median": 20.0, "portfolio.leading_noise": 0.2}
+CHECKIN_REGIMES: dict[str, dict[str, float]] = {
+    "default (`dynamic`)": {},
+    "poor business cases, telling measures": _POOR_CASES,
+    "the same, gamed measures": {**_POOR_CASES, "organisation.goal_displacement": 1.0},
+}
+CHECKIN_REPLICATIONS = 40
+
+#: The transparency claim (docs/model.md 11): quarterly_okr against the same policy with the
+#: typical annual process's transparency (0.1), TRANSPARENCY_REPLICATIONS paired runs a seed,
+#: in a world where interactions carry no stakes beyond cannibalisation, in the default world,
+#: and in a dense one (many dependencies and conflicts, concentrated within themes).
+TRANSPARENCY_REGIMES: dict[str, dict[str, float]] = {
+    "no stakes": {"portfolio.dependency_rate": 0.0, "portfolio.rework_share": 0.0,
+                  "portfolio.interaction_locality": 0.0},
+    "default (`dynamic`)": {},
+    "dense interactions": {"portfolio.dependency_rate": 1.0, "portfolio.conflict_rate": 1.0,
+                           "portfolio.rework_share": 0.3, "portfolio.interaction_locality": 0.7},
+}
+TRANSPARENCY_REPLICATIONS = 40
+
+#: The effect decomposition of quarterly_okr against annual on every scenario preset (section
+#: 11): Shapley values over the 16 on/off combinations of the four effects,
+#: DECOMPOSITION_REPLICATIONS paired replications at DECOMPOSITION_SEED.
+DECOMPOSITION_REPLICATIONS = 40
+DECOMPOSITION_SEED = 1
+
 Three = Callable[[str, int], Comparison]
 Growth = Callable[[float, int], Comparison]
 Counter = Callable[[int], Comparison]
 Regime = Callable[[str, int], Comparison]
 Decay = Callable[[float, int], Comparison]
+Seeded = Callable[[int], Comparison]
 
 
 def three(scenario: str, seed: int) -> Comparison:
@@ -105,6 +161,46 @@ def decay(drift: float, seed: int) -> Comparison:
     scenario = okrsim.Scenario().replace({"market.shift_rate": DECAY_SHIFT_RATE, "portfolio.bias_drift": drift})
     return compare(scenario, [okr.replace({"retrospectives": False}, name="okr_without_retros"), okr],
                    replications=DECAY_REPLICATIONS, seed=seed)
+
+
+def checkins(regime: str, seed: int) -> Comparison:
+    """The check-in claim's comparison: quarterly_okr without check-ins (baseline) and with them."""
+    okr = Policy.preset("quarterly_okr")
+    scenario = okrsim.Scenario().replace(CHECKIN_REGIMES[regime])
+    return compare(scenario, [okr.replace({"checkin_weeks": 0}, name="okr_without_checkins"), okr],
+                   replications=CHECKIN_REPLICATIONS, seed=seed)
+
+
+def transparency(regime: str, seed: int) -> Comparison:
+    """The transparency claim's comparison: quarterly_okr at annual's transparency (baseline)
+    and at its own."""
+    okr = Policy.preset("quarterly_okr")
+    low = okr.replace({"transparency": Policy.preset("annual").transparency}, name="okr_low_transparency")
+    scenario = okrsim.Scenario().replace(TRANSPARENCY_REGIMES[regime])
+    return compare(scenario, [low, okr], replications=TRANSPARENCY_REPLICATIONS, seed=seed)
+
+
+def decomposition(scenario: str) -> object:
+    """The decomposition of quarterly_okr's advantage over annual in `scenario` (serial: the
+    tables must not depend on the machine's cores)."""
+    from okrsim.experiments.decomposition import decompose
+
+    return decompose(scenario, "annual", "quarterly_okr", replications=DECOMPOSITION_REPLICATIONS,
+                     seed=DECOMPOSITION_SEED, executor="serial", progress=False)
+
+
+def scores(seed: int) -> Comparison:
+    """The score claim's comparison: quarterly_okr at each of SCORE_CADENCES in the frozen world."""
+    okr = Policy.preset("quarterly_okr")
+    policies = [okr.replace({"cadence_weeks": w}, name=f"okr_{w}") for w in SCORE_CADENCES]
+    return compare(okrsim.Scenario().replace(SCORE_FROZEN), policies, replications=SCORE_REPLICATIONS, seed=seed)
+
+
+def programmes(seed: int) -> Comparison:
+    """The programme world's comparison: the three policies, and quarterly_okr that never stops."""
+    okr = Policy.preset("quarterly_okr")
+    policies = [*THREE, okr.replace({"can_stop_running_work": False}, name="okr_never_stops")]
+    return compare(okrsim.Scenario().replace(PROGRAMMES), policies, replications=PROGRAMME_REPLICATIONS, seed=seed)
 
 
 def _diff(row, ci: bool = True) -> str:
@@ -204,13 +300,41 @@ def counter_case(get: Counter = counter) -> str:
             f"of capacity (mean over the seeds).")
 
 
+def _regime_table(regimes: dict[str, dict[str, float]], get: Regime, policy: str, baseline: str) -> str:
+    """A table of `policy` against `baseline` in each regime (a row, with its changes to
+    `dynamic`) at each seed (a column), absolute / relative with 95% CIs."""
+    lines = ["| world | differs from `dynamic` by | seed 1 | seed 2 | seed 3 |", "| --- | --- | --- | --- | --- |"]
+    for regime, over in regimes.items():
+        changes = ", ".join(f"`{k.split('.')[1]}` {v:g}" for k, v in over.items()) or "nothing"
+        cells = " | ".join(_diff(get(regime, seed).versus(policy, baseline)) for seed in SEEDS)
+        lines.append(f"| {regime} | {changes} | {cells} |")
+    return "\n".join(lines)
+
+
 def alignment_price(get: Regime = alignment) -> str:
     """The table of section 11: what alignment alone is worth in each regime, at each seed."""
-    lines = ["| world | differs from `dynamic` by | seed 1 | seed 2 | seed 3 |", "| --- | --- | --- | --- | --- |"]
-    for regime, over in ALIGNMENT_REGIMES.items():
-        changes = ", ".join(f"`{k.split('.')[1]}` {v:g}" for k, v in over.items()) or "nothing"
-        cells = " | ".join(_diff(get(regime, seed).versus("only_alignment", "annual")) for seed in SEEDS)
-        lines.append(f"| {regime} | {changes} | {cells} |")
+    return _regime_table(ALIGNMENT_REGIMES, get, "only_alignment", "annual")
+
+
+def checkin_value(get: Regime = checkins) -> str:
+    """The table of section 11: what OKR check-ins are worth in each regime, at each seed."""
+    return _regime_table(CHECKIN_REGIMES, get, "quarterly_okr", "okr_without_checkins")
+
+
+def transparency_value(get: Regime = transparency) -> str:
+    """The table of section 11: what joint workshops are worth in each regime, at each seed."""
+    return _regime_table(TRANSPARENCY_REGIMES, get, "quarterly_okr", "okr_low_transparency")
+
+
+def decomposition_table(get: Callable[[str], object] = decomposition) -> str:
+    """The table of section 11: each effect's Shapley contribution on every scenario preset."""
+    effects = okrsim.EFFECTS
+    lines = ["| scenario | " + " | ".join(effects) + " | total |", "| --- |" + " --- |" * (len(effects) + 1)]
+    for scenario in okrsim.SCENARIO_PRESETS:
+        frame = get(scenario).frame.set_index("effect")
+        cells = [f"{frame.loc[e, 'contribution']:+,.0f} [{frame.loc[e, 'ci_low']:+,.0f}, {frame.loc[e, 'ci_high']:+,.0f}]"
+                 for e in (*effects, "total")]
+        lines.append(f"| `{scenario}` | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -227,6 +351,41 @@ def knowledge_decay(get: Decay = decay) -> str:
     return "\n".join(lines)
 
 
+def score_table(get: Seeded = scores, get_three: Three = three) -> str:
+    """The table of 7.6: the same policy's OKR score at two cadences in a frozen world, and how
+    the score relates to realised value across the default world's replications."""
+    a, b = (f"okr_{w}" for w in SCORE_CADENCES)
+    lines = [f"| seed | score at {SCORE_CADENCES[0]} weeks | score at {SCORE_CADENCES[1]} weeks "
+             f"| difference, 90% CI (tie within ±{SCORE_MARGIN:g}) | correlation of score and total value "
+             "across replications in `dynamic`: " + ", ".join(f"`{p}`" for p in THREE) + " |",
+             "| --- | --- | --- | --- | --- |"]
+    for seed in SEEDS:
+        runs = get(seed).runs.sort_values("replication")
+        x, y = (runs.loc[runs.policy == p, "okr_score_mean"].to_numpy(dtype=float) for p in (a, b))
+        eq = equivalence(x, y, margin=SCORE_MARGIN)
+        verdict = "tie" if eq["p"] < 0.05 else "no tie shown"
+        d = get_three("dynamic", seed).runs
+        corr = ", ".join(f"{np.corrcoef(d.loc[d.policy == p, 'okr_score_mean'], d.loc[d.policy == p, 'total_value'])[0, 1]:+.2f}"
+                         for p in THREE)
+        lines.append(f"| {seed} | {x.mean():.3f} | {y.mean():.3f} | {eq['mean_diff']:+.3f} [{eq['ci_low']:+.3f}, "
+                     f"{eq['ci_high']:+.3f}]: {verdict} | {corr} |")
+    return "\n".join(lines)
+
+
+def programme_table(get: Seeded = programmes) -> str:
+    """The table of 7.5: how often long programmes are stopped and delivered, and what stopping
+    them is worth."""
+    lines = ["| seed | stopped / delivered: `annual` | `annual_gates` | `quarterly_okr` "
+             "| `quarterly_okr` minus the same policy never stopping |", "| --- | --- | --- | --- | --- |"]
+    for seed in SEEDS:
+        c = get(seed)
+        m = c.runs.groupby("policy")[["initiatives_stopped", "initiatives_delivered"]].mean()
+        cells = " | ".join(f"{m.loc[p, 'initiatives_stopped']:.1f} / {m.loc[p, 'initiatives_delivered']:.1f}"
+                           for p in THREE)
+        lines.append(f"| {seed} | {cells} | {_diff(c.versus('quarterly_okr', 'okr_never_stops'))} |")
+    return "\n".join(lines)
+
+
 BLOCKS: dict[str, tuple[str, Callable[..., str]]] = {
     "baseline-table": ("three", baseline_table),
     "reallocation": ("three", reallocation),
@@ -234,11 +393,18 @@ BLOCKS: dict[str, tuple[str, Callable[..., str]]] = {
     "counter-case": ("counter", counter_case),
     "alignment-price": ("alignment", alignment_price),
     "knowledge-decay": ("decay", knowledge_decay),
+    "okr-scores": ("scores", score_table),
+    "checkins": ("checkins", checkin_value),
+    "transparency-stakes": ("transparency", transparency_value),
+    "decomposition": ("decomposition", decomposition_table),
+    "programmes": ("programmes", programme_table),
 }
 
 
 def render(text: str, get: Three = three, get_growth: Growth = growth, get_counter: Counter = counter,
-           get_alignment: Regime = alignment, get_decay: Decay = decay, only: tuple[str, ...] = ()) -> str:
+           get_alignment: Regime = alignment, get_decay: Decay = decay, only: tuple[str, ...] = (),
+           get_scores: Seeded = scores, get_programmes: Seeded = programmes, get_checkins: Regime = checkins,
+           get_transparency: Regime = transparency, get_decomposition: Callable[[str], object] = decomposition) -> str:
     """`text` with every generated block (or those named in `only`) replaced by what the model
     gives now."""
     for name, (source, build) in BLOCKS.items():
@@ -248,8 +414,11 @@ def render(text: str, get: Three = three, get_growth: Growth = growth, get_count
                              re.S | re.M)
         if not pattern.search(text):
             raise SystemExit(f"{DOC}: no block named {name!r}")
-        body = build({"three": get, "growth": get_growth, "counter": get_counter, "alignment": get_alignment,
-                      "decay": get_decay}[source])
+        getter = {"three": get, "growth": get_growth, "counter": get_counter, "alignment": get_alignment,
+                  "decay": get_decay, "scores": get_scores, "programmes": get_programmes,
+                  "checkins": get_checkins, "transparency": get_transparency,
+                  "decomposition": get_decomposition}[source]
+        body = build(getter, get) if source == "scores" else build(getter)
         # the block keeps the indentation of its markers (inside a list item, say)
         text = pattern.sub(lambda m, body=body: m.group(1) + m.group(2) + "".join(
             m.group(1) + line + "\n" for line in body.splitlines()) + m.group(3), text)

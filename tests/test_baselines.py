@@ -183,6 +183,7 @@ FROZEN = Scenario().replace({
     "portfolio.assumption_bias": 0, "market.perception_noise": 0, "portfolio.conflict_rate": 0,
     "portfolio.synergy_rate": 0, "portfolio.staleness_half_life_weeks": 0,
     "portfolio.observation_noise": 0,  # nothing to learn: delivered value is seen as it is
+    "portfolio.dependency_rate": 0,  # and nothing that waits on anything
 })
 FREE = {"political_weight": 0, "budget_inertia": 0, "planning_cost": 0, "switch_loss": 0, "ramp_up_weeks": 0,
         "workshop_cost": 0, "retro_cost": 0, "alignment_cost": 0, "change_cost": 0, "review_cost": 0,

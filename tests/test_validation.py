@@ -20,12 +20,13 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+import pandas as pd
 import pytest
 from validation_helpers import SEEDS, numbers, over_seeds, tie
 
 import okrsim
 from okrsim import Comparison, Policy, Scenario, compare
-from okrsim.experiments.statistics import mean_ci, paired
+from okrsim.experiments.statistics import equivalence, mean_ci, paired
 from okrsim.model.governance import Beliefs, learn
 from okrsim.model.ideas import optimizers_curse
 
@@ -178,8 +179,9 @@ def test_market_information_is_worthless_when_frozen_and_pays_more_with_turbulen
 @pytest.mark.xfail(strict=True, reason=(
     "model defect (issue 12, item 3): the cost of cadence latency does not grow with turbulence. In a world "
     "without new ideas, planning every 52 instead of every 13 weeks costs quarterly_okr about the same at every "
-    "shift rate (its extra planning overhead: -0.9% to -1.4% at 0 shifts a year, -0.7% to -0.9% at 12, 60 "
-    "replications per rate, seeds 1-3); with new ideas the cadence is worth +17% to +21% at every shift rate, "
+    "shift rate (its extra planning overhead: -0.6% to -0.1% at 0 shifts a year, -0.5% to +0.4% at 12, 40 "
+    "replications per rate, seeds 1-3, after issue 13's check-ins and interaction stakes); with new ideas the "
+    "cadence is worth +17% to +21% at every shift rate (before issue 13), "
     "frozen market included, because what it buys is mostly the speed at which new ideas enter the plan, not "
     "fresher market views"))
 def test_cost_of_cadence_latency_grows_with_turbulence():
@@ -259,19 +261,28 @@ def test_counter_case_ties_at_a_lower_planning_cost():
     Model 2's annual process has a change board (docs/model.md 7.9), which makes it stronger
     in a mature market: the tie moved from 2.0 team-weeks per planning event (model 1) to 1.5.
     Since alignment has a price (`local_knowledge`, `politics_floor`, `commitment_loss`; issue
-    13) it moved again, to the quarterly preset's own 0.4 (next test); at 0.6 the difference is
-    about -0.1% to -0.4% of annual's value (100 replications at seeds 1-3, 2026-12-03), its
-    interval inside the margin at every seed, and at 0.8 quarterly is about 1% behind.
+    13) it moved again, to the quarterly preset's own 0.4; since interactions have stakes
+    (dependencies and late-integration rework, issue 13) the joint workshops earn a little in
+    the mature market too, and the tie is back at 0.6 (the next test shows the preset a little
+    ahead).
     """
     _ties("quarterly_less_costly")
 
 
-def test_counter_case_quarterly_okr_ties_the_typical_annual_process_in_a_mature_market():
-    """With its preset costs (0.4 team-weeks per planning event), quarterly_okr is equivalent
-    to the typical annual process in a mature market (few shifts, few new ideas), within
-    ±2% of annual's value at every seed: there is little news to react to, and alignment
-    costs about what it earns once it has a price."""
-    _ties("quarterly_preset")
+def test_counter_case_quarterly_okr_is_only_a_little_ahead_of_the_typical_annual_process_in_a_mature_market():
+    """With its preset costs (0.4 team-weeks per planning event), quarterly_okr is ahead of the
+    typical annual process in a mature market (few shifts, few new ideas) by little: its
+    interval lies above zero and its mean below 5% of annual's value at every seed.  There is
+    little news to react to and alignment costs about what it earns; what is left is mostly
+    the joint workshops finding dependencies and conflicts before late integration costs
+    rework (docs/model.md 11).  Before interactions had stakes it was a tie within ±2%; the tie
+    is now at 0.6 team-weeks per planning event (previous test)."""
+    def claim(seed: int) -> dict:
+        row = _total(_mature(seed), "quarterly_preset")
+        assert row["ci_low"] > 0 and row["rel_mean"] < 0.05, f"quarterly_preset: {numbers(row)}"
+        return row
+
+    over_seeds(claim)
 
 
 def test_counter_case_quarterly_cycles_alone_with_costly_planning_loses():
@@ -303,13 +314,9 @@ ABLATIONS = [
 ]
 
 #: Claims the current model fails, with its numbers; strict, so the marker must go once it passes.
-MODEL_1_DEFECTS = {
-    ("alignment", "disruption", "adaptation_lag_weeks", "down"): pytest.mark.xfail(
-        strict=True, raises=AssertionError, reason=(
-            "model defect since model 1: alignment alone does not shorten the adaptation lag after the disruption "
-            "at every seed: with 80 paired replications (2026-12-03) -7.4 wk [-12.0, -2.8] at seed 1, -3.3 wk "
-            "[-6.7, +0.1] at seed 2, -5.4 wk [-9.8, -1.0] at seed 3; the lag is a noisy KPI and alignment alone "
-            "shortens it only a little (docs/model.md 11)")),
+MODEL_1_DEFECTS: dict[tuple[str, str, str, str], pytest.MarkDecorator] = {
+    # (alignment alone shortening the adaptation lag after the disruption failed at one seed
+    # until interactions had stakes, issue 13; it holds at every seed since)
 }
 
 
@@ -640,6 +647,137 @@ def test_knowledge_decays_when_the_market_moves_and_learning_pays_less():
     over_seeds(claim)
 
 
+@functools.cache
+def _scores(seed: int) -> Comparison:
+    return _tables().scores(seed)
+
+
+def test_okr_scores_are_comparable_across_cadences():
+    """Key results are set at what the plan forecasts to deliver in the cycle (docs/model.md
+    7.5-7.6), so the same policy scores alike at 13 and at 52 weeks in a frozen world: the
+    90% CI of the paired difference lies inside ±0.05 score points at each seed (a TOST tie).
+    Model 1's targets (everything inside the capacity line) gave 0.47 against 0.76 there."""
+    tables = _tables()
+    a, b = (f"okr_{w}" for w in tables.SCORE_CADENCES)
+
+    def claim(seed: int) -> dict:
+        runs = _scores(seed).runs.sort_values("replication")
+        x, y = (runs.loc[runs.policy == p, "okr_score_mean"].to_numpy(dtype=float) for p in (a, b))
+        res = equivalence(x, y, margin=tables.SCORE_MARGIN)
+        assert np.isfinite(x).all() and np.isfinite(y).all()
+        assert res["p"] < 0.05, f"no tie within ±{tables.SCORE_MARGIN}: {numbers(res)}"
+        assert 0.7 < x.mean() <= 1.0 and 0.7 < y.mean() <= 1.0, (x.mean(), y.mean())
+        return res
+
+    over_seeds(claim)
+
+
+def test_okr_forecast_is_right_when_nothing_surprises_the_plan():
+    """In a frozen world the forecast the key results are set at is close to what the cycle
+    delivers (it does not know partners' syncing, so it is not exact): over all cycles of
+    20 runs, delivered / forecast is within 0.85-1.15 at each seed."""
+    def claim(seed: int) -> float:
+        runs = [okrsim.simulate(Scenario().replace(_tables().SCORE_FROZEN), Policy.preset("quarterly_okr"),
+                                okrsim.replication_seed(seed, r)).cycles for r in range(20)]
+        cycles = pd.concat(runs)
+        ratio = cycles["delivered"].sum() / cycles["forecast"].sum()
+        assert 0.85 < ratio < 1.15, ratio
+        return float(ratio)
+
+    over_seeds(claim)
+
+
+@functools.cache
+def _programmes(seed: int) -> Comparison:
+    return _tables().programmes(seed)
+
+
+def test_long_programmes_are_not_stopped_for_being_long():
+    """Nine-month, three-team programmes (docs/model.md 7.5): quarterly_okr stops at most a
+    quarter more programmes than it delivers at each seed (model 1: 12.4 stops for 9.9
+    deliveries; judged against a quarter's capacity line: 14.5-16.1 for 5.4-5.8), and those
+    stops cost no more than 6% of value against the same policy never stopping (TOST); the
+    remaining stops and why they do not pay are documented."""
+    def claim(seed: int) -> dict:
+        c = _programmes(seed)
+        m = c.runs.groupby("policy")[["initiatives_stopped", "initiatives_delivered"]].mean()
+        stops, delivered = m.loc["quarterly_okr"]
+        assert stops <= 1.25 * delivered, m.to_dict()
+        runs = c.runs.sort_values("replication")
+        okr, never = (runs.loc[runs.policy == p, "total_value"].to_numpy(dtype=float)
+                      for p in ("quarterly_okr", "okr_never_stops"))
+        res = equivalence(okr, never, margin=0.06 * never.mean())
+        assert res["ci_low"] > -res["margin"], f"stopping costs more than 6%: {numbers(res)}"
+        return res
+
+    over_seeds(claim)
+
+
+@functools.cache
+def _checkins(regime: str, seed: int) -> Comparison:
+    return _tables().checkins(regime, seed)
+
+
+def test_checkins_pay_where_business_cases_are_poor_and_measures_tell():
+    """OKR check-ins (model 2, issue 13 item 1) read key results' leading measures of work in
+    progress, which the next plan weighs against the business case (docs/model.md 7.6).  They
+    pay materially, more than 3% with a CI above zero at each seed, where business cases are
+    poor (`estimation_noise` 2), values spread widely, work is mid-sized and the measures tell
+    (`leading_noise` 0.2); in the default world, where most work is small and early readings
+    say little, their value ties within ±2% (TOST) with their cost; and gamed measures
+    (`goal_displacement` 1) make them pay less than honest ones."""
+    def claim(seed: int) -> tuple[dict, dict]:
+        pays = _checkins("poor business cases, telling measures", seed).versus("quarterly_okr", "okr_without_checkins")
+        gamed = _checkins("the same, gamed measures", seed).versus("quarterly_okr", "okr_without_checkins")
+        default = tie(_checkins("default (`dynamic`)", seed), "quarterly_okr", share=TIE_SHARE)
+        assert pays["ci_low"] > 0 and pays["rel_mean"] > 0.03, f"pays: {numbers(pays)}"
+        assert default["p"] < 0.05, f"default: no tie within ±{TIE_SHARE:.0%}: {numbers(default)}"
+        assert gamed["mean_diff"] < pays["mean_diff"], (numbers(gamed), numbers(pays))
+        return pays, default
+
+    over_seeds(claim)
+
+
+@functools.cache
+def _transparency(regime: str, seed: int) -> Comparison:
+    return _tables().transparency(regime, seed)
+
+
+def test_transparency_pays_where_interactions_have_stakes():
+    """Transparency has stakes (model 2, issue 13 item 3): quarterly_okr's joint workshops
+    (transparency 0.6 against the typical annual process's 0.1) pay materially, more than 3%
+    with a CI above zero at each seed, where dependencies and conflicts are many and
+    concentrated within themes and a late find costs integration rework; where interactions
+    only cannibalise (no dependencies, no rework, partners at random) they do not pay: the
+    workshops' time is worth no more than 2% of value (the CI's upper end below the TOST
+    margin), and the default world lies between."""
+    def claim(seed: int) -> tuple[dict, dict]:
+        dense = _transparency("dense interactions", seed).versus("quarterly_okr", "okr_low_transparency")
+        none = tie(_transparency("no stakes", seed), "quarterly_okr", share=TIE_SHARE)
+        default = _transparency("default (`dynamic`)", seed).versus("quarterly_okr", "okr_low_transparency")
+        assert dense["ci_low"] > 0 and dense["rel_mean"] > 0.03, f"dense: {numbers(dense)}"
+        assert none["ci_high"] < none["margin"], f"no stakes: {numbers(none)}"
+        assert dense["mean_diff"] > default["mean_diff"] > none["mean_diff"], (numbers(default), numbers(none))
+        return dense, none
+
+    over_seeds(claim)
+
+
+@functools.cache
+def _decomposition(scenario: str):
+    return _tables().decomposition(scenario)
+
+
+def test_decomposition_is_reported_for_every_preset_and_adds_up():
+    """The effect decomposition of docs/model.md section 11 covers every scenario preset, and
+    on each the four Shapley contributions add up to the total advantage (checked replication
+    by replication inside `decompose`, here on the means)."""
+    for scenario in okrsim.SCENARIO_PRESETS:
+        frame = _decomposition(scenario).frame.set_index("effect")
+        parts = frame.loc[list(okrsim.EFFECTS), "contribution"].sum()
+        assert parts == pytest.approx(frame.loc["total", "contribution"], rel=1e-9, abs=1e-6), scenario
+
+
 def test_docs_model_numbers_are_what_the_model_gives():
     """The baseline table and the reallocation calibration of docs/model.md 7.9, and the
     shift-rate figures of its pattern 2 and the counter-case figures, are what
@@ -651,5 +789,7 @@ def test_docs_model_numbers_are_what_the_model_gives():
     assert (tables.COUNTER_REPLICATIONS, tables.TIE_SHARE) == (COUNTER_REPLICATIONS, TIE_SHARE)
     text = tables.DOC.read_text()
     new = tables.render(text, _three, lambda rate, seed: _growth(Scenario().replace({"market.shift_rate": rate}), seed),
-                        _counter, _alignment, _decay)
+                        _counter, _alignment, _decay, get_scores=_scores, get_programmes=_programmes,
+                        get_checkins=_checkins, get_transparency=_transparency,
+                        get_decomposition=_decomposition)
     assert new == text, "docs/model.md is stale: run python scripts/model_tables.py"

@@ -452,6 +452,9 @@ _QUARTERLY: dict[str, Any] = {
     "horizontal_alignment": 0.8,
     "transparency": 0.6,
     "retrospectives": True,
+    # OKR check-ins every two weeks read the key results' leading measures (Wodtke: weekly or
+    # every two weeks); the next plan weighs that evidence (docs/model.md 7.6).
+    "checkin_weeks": 2,
     # Quarterly cycles need no change board: a new idea waits at most a quarter for the next
     # plan, about as long as a change request takes to reach a board (docs/model.md, 7.9).
     "change_board_weeks": 0,

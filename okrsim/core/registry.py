@@ -259,10 +259,14 @@ REGISTRY: tuple[ParamSpec, ...] = (
     _p("portfolio", "assumption_bias", "float", 0.4, 0, 2, "log-sd", "spread of the unknown per-theme bias of estimates"),
     _p("portfolio", "bias_drift", "float", 0.5, 0, 1, "share", "share of a theme's assumption bias redrawn when a market shift or shock moves the theme: what planners learned about it ages (0 = knowledge never ages)"),
     _p("portfolio", "observation_noise", "float", 0.3, 0, 2, "log-sd", "noise of the value observed after delivery, from which retrospectives learn (0 = observed exactly)"),
+    _p("portfolio", "leading_noise", "float", 1.0, 0, 3, "log-sd", "noise of a key result's leading measure of an initiative's value, read at check-ins, when half its work is done; it falls as the work progresses (to observation_noise at delivery)"),
     _p("portfolio", "conflict_rate", "float", 0.3, 0, 5, "per idea", "expected conflicts an idea has with other ideas"),
     _p("portfolio", "conflict_severity", "float", 0.5, 0, 1, "share", "share of the smaller value lost when both conflicting initiatives are live"),
     _p("portfolio", "synergy_rate", "float", 0.3, 0, 5, "per idea", "expected synergies an idea has with other ideas"),
     _p("portfolio", "synergy_bonus", "float", 0.4, 0, 2, "share", "extra value, as a share of the smaller value, when both synergetic initiatives are live"),
+    _p("portfolio", "dependency_rate", "float", 0.3, 0, 5, "per idea", "expected blocking dependencies an idea has on earlier ideas: it delivers its value only once they are delivered"),
+    _p("portfolio", "interaction_locality", "float", 0.5, 0, 1, "share", "share of conflicts, synergies and dependencies between ideas of the same theme (the rest pair ideas at random)"),
+    _p("portfolio", "rework_share", "float", 0.2, 0, 1, "share", "integration rework, as a share of an initiative's effort, its teams spend when a conflict with a live initiative or a blocking dependency surfaces only at its delivery instead of in a joint workshop"),
     _p("portfolio", "waste_hurdle", "float", 0.25, 0, 10, "x median", "delivered work counts as waste below this share of the median idea's value per effort"),
     # organisation ------------------------------------------------------------------------
     _p("organisation", "n_teams", "int", 8, 1, 50, "teams", "number of delivery teams (one team-week of capacity each per week)"),
@@ -272,6 +276,7 @@ REGISTRY: tuple[ParamSpec, ...] = (
     _p("organisation", "local_priority_spread", "float", 1.0, 0, 3, "log-sd", "how far a team's own priorities stray from the global ranking without horizontal alignment"),
     _p("organisation", "local_knowledge", "float", 0.25, 0, 1, "share", "share of the spread of teams' own priorities and of sponsors' power that reflects what an idea's business case gets wrong (knowledge the planners lack; 0 = pure noise)"),
     _p("organisation", "politics_floor", "float", 0.2, 0, 1, "weight", "lowest weight sponsor power keeps in portfolio decisions, whatever weight the process aims for: how far OKRs (or any process) really reduce politics"),
+    _p("organisation", "goal_displacement", "float", 0.1, 0, 1, "log", "how far key-result measures overstate the value of work on the cycle's objectives: teams move the metric more than the value it stands for (0 = measures are unbiased)"),
     _p("organisation", "commitment_loss", "float", 0.1, 0, 1, "share", "share of a delivered initiative's value lost when sponsors have no say in decisions (political weight 0); sponsors who shaped a decision drive its benefits"),
     # horizon -----------------------------------------------------------------------------
     _p("horizon", "weeks", "int", 156, 13, 1040, "weeks", "simulated time"),
@@ -289,6 +294,8 @@ REGISTRY: tuple[ParamSpec, ...] = (
     _p("policy", "review_cost", "float", 0.1, 0, 2, "team-weeks", "capacity each team spends per stage-gate review", "agility", "cost"),
     _p("policy", "reforecast", "bool", False, None, None, "", "whether each planning cycle has a reforecast half-way through: a re-plan of every known idea, with re-budgeting", "agility"),
     _p("policy", "reforecast_cost", "float", 0.5, 0, 4, "team-weeks", "capacity each team spends per mid-cycle reforecast", "agility", "cost"),
+    _p("policy", "checkin_weeks", "int", 0, 0, 13, "weeks", "weeks between OKR check-ins that read the key results' leading measures of work in progress; the next plan or gate weighs that evidence against the business case (0 = no check-ins)", "agility"),
+    _p("policy", "checkin_cost", "float", 0.02, 0, 0.5, "team-weeks", "capacity each team spends per check-in", "agility", "cost"),
     # policy: alignment -------------------------------------------------------------------
     _p("policy", "political_weight", "float", 0.4, 0, 1, "weight", "weight of sponsor power against strategic value in ranking", "alignment"),
     _p("policy", "budget_inertia", "float", 0.8, 0, 1, "per year", "share of last year's theme budget split that is kept per year", "alignment"),

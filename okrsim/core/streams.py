@@ -30,6 +30,9 @@ SOURCES: tuple[str, ...] = (
     "synergies",  # which ideas have synergies, and how visible each synergy is
     "drift",  # how a theme's assumption bias changes when the market moves the theme
     "observation",  # the noise of the value observed after delivery, one draw per idea
+    "leading",  # the noise of key results' leading measures, one draw per idea
+    "dependencies",  # which ideas block which, and how visible each dependency is
+    "locality",  # which interactions pair ideas of the same theme, and which partner
 )
 
 SeedLike = int | np.random.SeedSequence

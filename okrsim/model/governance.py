@@ -27,14 +27,17 @@ __all__ = [
     "budget_step",
     "commitment",
     "effective_political_weight",
+    "finish_weeks",
     "funded",
     "interaction_adjustment",
+    "leading_sd",
     "learn",
     "objectives",
     "priority",
     "should_stop",
     "theme_shares",
     "theme_weights",
+    "weigh_evidence",
     "within_capacity",
     "workshops_needed",
 ]
@@ -281,6 +284,29 @@ def funded(themes: np.ndarray, remaining: np.ndarray, budget: np.ndarray, capaci
 def within_capacity(remaining_effort: np.ndarray, capacity: float) -> np.ndarray:
     """Mask of the items, given in priority order, that start before `capacity` team-weeks are used."""
     return remaining_effort.cumsum() - remaining_effort < capacity
+
+
+def leading_sd(progress: np.ndarray, leading_noise: float, observation_noise: float) -> np.ndarray:
+    """Log-sd of a key result's leading measure of an initiative's value at `progress` (the
+    share of its effort done, in (0, 1]): ``sqrt(observation_noise^2 + leading_noise^2 *
+    (1 - p) / p)``, so ``leading_noise`` is its noise half-way, early readings say almost
+    nothing, and at delivery it is as good as observing the value itself."""
+    p = np.clip(progress, 1e-6, 1.0)
+    return np.sqrt(observation_noise**2 + leading_noise**2 * (1.0 - p) / p)
+
+
+def weigh_evidence(belief: np.ndarray, measure: np.ndarray, measure_sd: np.ndarray, case_sd: float) -> np.ndarray:
+    """Planners' log value after a leading measure: the business-case `belief` and the
+    `measure` weighed by their precision (``case_sd`` is the spread of business cases' errors,
+    which an organisation knows from its history, as it knows the spread of values)."""
+    prior = case_sd**2
+    return belief + prior / (prior + measure_sd**2) * (measure - belief)
+
+
+def finish_weeks(remaining: float, n_teams: int, wip: int) -> float:
+    """Weeks an initiative's teams need for its `remaining` effort when each gives it its usual
+    share of capacity (one part among `wip`): the horizon over which stopping it is judged."""
+    return wip * remaining / max(n_teams, 1)
 
 
 def should_stop(priority: float, effort: float, remaining: float, marginal: float, political_weight: float) -> bool:

@@ -103,7 +103,10 @@ class Interactions:
     a, b : ndarray of int
         The two ideas of each pair (``a < b``).
     conflict : ndarray of bool
-        True for a conflict, False for a synergy.
+        True for a conflict.
+    dependency : ndarray of bool
+        True for a blocking dependency: `b` (the later idea) delivers its value only once `a`
+        is delivered.  A pair that is neither is a synergy.
     visibility : ndarray of float
         Uniform draw that decides after how many joint workshops the pair is discovered
         (see `okrsim.model.governance.workshops_needed`).
@@ -113,6 +116,7 @@ class Interactions:
     b: np.ndarray
     conflict: np.ndarray
     visibility: np.ndarray
+    dependency: np.ndarray
 
     @property
     def n(self) -> int:
@@ -264,18 +268,46 @@ def _first_draws(key: np.ndarray) -> np.ndarray:
 
 
 def draw_interactions(portfolio: Portfolio, n_ideas: int, rng_conflicts: np.random.Generator,
-                      rng_synergies: np.random.Generator) -> Interactions:
-    """Draw conflict and synergy pairs among all ideas of the replication.
+                      rng_synergies: np.random.Generator, rng_dependencies: np.random.Generator | None = None,
+                      theme: np.ndarray | None = None, rng_locality: np.random.Generator | None = None) -> Interactions:
+    """Draw conflict, synergy and dependency pairs among all ideas of the replication.
 
-    Conflicts and synergies come from separate streams, so changing the synergy rate leaves
-    the conflicts of a replication unchanged.  A pair drawn as both keeps only its conflict.
+    Each kind comes from its own stream, so changing the synergy rate leaves the conflicts of a
+    replication unchanged.  A pair drawn as more than one kind keeps its first (conflicts,
+    then synergies, then dependencies).  With ``interaction_locality`` L > 0 (and `theme`
+    given), a share L of all pairs is redrawn within the first idea's theme, from a stream of
+    its own, so that worlds without locality keep their pairs.
     """
     ca, cb, cv = _pairs(rng_conflicts, n_ideas, portfolio.conflict_rate)
     sa, sb, sv = _pairs(rng_synergies, n_ideas, portfolio.synergy_rate)
-    a, b, visibility = np.concatenate([ca, sa]), np.concatenate([cb, sb]), np.concatenate([cv, sv])
-    conflict = np.arange(len(a)) < len(ca)
+    da, db, dv = (_pairs(rng_dependencies, n_ideas, portfolio.dependency_rate) if rng_dependencies is not None
+                  else (np.empty(0, int), np.empty(0, int), np.empty(0)))
+    a, b, visibility = np.concatenate([ca, sa, da]), np.concatenate([cb, sb, db]), np.concatenate([cv, sv, dv])
+    if portfolio.interaction_locality > 0 and theme is not None and rng_locality is not None and len(a):
+        a, b = _localise(a, b, theme, portfolio.interaction_locality, rng_locality)
+    kind = np.repeat(np.arange(3), [len(ca), len(sa), len(da)])
     first = _first_draws(a * n_ideas + b)  # each pair once, at its first draw (conflicts come first)
-    return Interactions(a[first], b[first], conflict[first], visibility[first])
+    return Interactions(a[first], b[first], kind[first] == 0, visibility[first], kind[first] == 2)
+
+
+def _localise(a: np.ndarray, b: np.ndarray, theme: np.ndarray, locality: float,
+              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Redraw the partner of a share `locality` of the pairs among the ideas of the first
+    idea's theme (two uniforms per pair, drawn for every pair so that the draws do not depend
+    on the locality); returns the pairs ordered ``a < b`` again."""
+    u = rng.random((len(a), 2))
+    order = np.argsort(theme, kind="stable")
+    start = np.searchsorted(theme[order], np.arange(theme.max() + 2))
+    lo, size = start[theme[a]], start[theme[a] + 1] - start[theme[a]]
+    local = (u[:, 0] < locality) & (size > 1)
+    rank = np.empty(len(theme), dtype=int)
+    rank[order] = np.arange(len(theme))
+    # one of the theme's other ideas: skip the first idea's own place in the theme's list
+    k = np.minimum((u[:, 1] * (size - 1)).astype(int), np.maximum(size - 2, 0))
+    k += k >= rank[a] - lo
+    partner = order[np.minimum(lo + k, len(theme) - 1)]
+    b = np.where(local, partner, b)
+    return np.minimum(a, b), np.maximum(a, b)
 
 
 def arrival_process(

@@ -17,11 +17,15 @@ import numpy as np
 
 from okrsim.core.params import Policy, Scenario
 from okrsim.model import governance as gov
+from okrsim.model.forecast import forecast_parts
 from okrsim.model.state import DELIVERED, IN_PROGRESS, WAITING, Initiatives, OkrCycle, PairState
 from okrsim.model.teams import Team
 from okrsim.model.world import World
 
 __all__ = ["Planner"]
+
+#: Lowest and highest pace (team-weeks of work per week) the delivery forecast may learn.
+PACE_BOUNDS = (0.25, 2.0)
 
 #: Event log rows: (time, kind, idea or pair side a, theme or pair side b, amount).
 EventRow = tuple[float, str, int, int, float]
@@ -82,6 +86,8 @@ class Planner:
         self.approvals: list[tuple[float, int, float]] = []
         self.board_logv: dict[int, float] = {}  # log value the board believed of each approved idea
         self.cycle: OkrCycle | None = None
+        #: team-weeks of work per week the delivery forecast assumes; retrospectives learn it
+        self.pace = 1.0
         self.cycle_rows: list[tuple] = []
         self.scorecard_rows: list[tuple] = []
         # The market's segments as lists: planning looks up single times, for which `bisect`
@@ -94,6 +100,13 @@ class Planner:
         self.logv_all = world.log_estimate
         self.focus_goals: np.ndarray | None = None
         self.focus_all = np.zeros(ideas.n)
+        # Key results' leading measures read at check-ins: the last reading of each idea read
+        # so far and its noise; planners weigh them against the business case.
+        pf = scenario.portfolio
+        self.case_sd = math.hypot(pf.estimation_noise, pf.assumption_bias)
+        self.reading = np.zeros(ideas.n)
+        self.reading_sd = np.zeros(ideas.n)
+        self.read_ids = np.zeros(0, dtype=int)
 
     # ------------------------------------------------------------------------- the event
     def plan(self, t: int, kind: str = "plan") -> None:
@@ -108,12 +121,16 @@ class Planner:
         """
         pol, st = self.policy, self.initiatives
         full = kind == "plan"
+        if self.cycle is not None and (pol.checkin_weeks > 0 or kind == "gate"):
+            # a planning event with check-ins reads the key results as a check-in does, and a
+            # stage gate reviews the same evidence of value for the work it judges
+            self.read_key_results()
         retro = pol.retrospectives and (self.cycle is not None or not full)
         if full and self.cycle is not None:
             self.close_cycle(t)
         if retro:
             self.retrospective(t, "retrospective" if full else "post_implementation_review")
-        self.charge(retro, kind)
+        self.charge(retro, kind, t)
         known = st.n_known
         if kind != "gate":
             self.plan_known = known
@@ -141,16 +158,63 @@ class Planner:
         pri, base, order, inside = self.rank(cand, log_value, remaining, weeks, rebudget=kind != "gate", t=t)
         planned = cand[order[inside]]
         if full:
-            plain = np.exp(logv[planned] - age[planned]) * attract[planned]
-            self.open_cycle(t, goals, perceived, planned, plain)
+            self.open_cycle(t)
         self.marginal = base.item(order[inside][-1]) if len(planned) else -math.inf
         if pol.can_stop_running_work:
-            self.stop_lost_work(t, cand, base, remaining, status, planned)
+            self.stop_lost_work(t, cand, base, remaining, status, planned, order, weeks)
         self.build_queues(cand, pri)
+        if full:
+            self.set_key_results(t, goals, np.exp(logv - age) * attract)
         if kind != "gate":
             self.reserve_left = pol.change_reserve * len(self.teams) * weeks if pol.change_board_weeks > 0 else 0.0
             for team in self.teams:
                 team.intake.clear()
+
+    def checkins_in_cycle(self, t: int) -> int:
+        """Check-ins held from week `t` until the next planning event (and before the horizon):
+        the weeks of `simulation.review_calendar` that a stage gate or reforecast does not
+        take (those read the key results in their own meeting)."""
+        pol = self.policy
+        every, cadence = pol.checkin_weeks, pol.cadence_weeks
+        if every <= 0:
+            return 0
+        end = min(t + cadence, self.scenario.horizon.weeks)
+        return sum(1 for w in range(t + 1, end)
+                   if w % every == 0 and not (pol.review_weeks > 0 and w % pol.review_weeks == 0)
+                   and not (pol.reforecast and cadence >= 2 and w % cadence == cadence // 2))
+
+    def checkin(self, t: int) -> None:
+        """An OKR check-in at week `t`: the key results' leading measures are read
+        (`read_key_results`); the next plan or gate decides on them.  Its time was booked with
+        the planning event (`charge`)."""
+        self.read_key_results()
+        self.events.append((t, "checkin", -1, -1, float(len(self.read_ids))))
+
+    def read_key_results(self) -> None:
+        """A check-in: read the key results' leading measure of every initiative in progress.
+
+        The measure is the initiative's true log value off by `governance.leading_sd` of its
+        progress (one standard-normal draw per idea, so readings converge as the work
+        proceeds), and overstated by ``goal_displacement`` times its weight on the cycle's
+        objectives: teams move the key-result metric more than the value it stands for."""
+        st, world = self.initiatives, self.world
+        running = (np.frombuffer(st.status, np.int8, st.n_known) == IN_PROGRESS).nonzero()[0]
+        if not len(running):
+            return
+        progress = 1.0 - self.remaining(running) / world.ideas.effort[running]
+        pf = self.scenario.portfolio
+        sd = gov.leading_sd(progress, pf.leading_noise, pf.observation_noise)
+        measure = world.log_value[running] + sd * world.leading_z[running]
+        displacement = self.scenario.organisation.goal_displacement
+        if displacement > 0 and len(self.goals):
+            is_goal = np.zeros(self.k)
+            is_goal[self.goals] = 1.0
+            weight = world.w1[running] * is_goal.take(world.ideas.theme[running]) + \
+                world.w2[running] * is_goal.take(world.t2[running])
+            measure = measure + displacement * weight
+        self.reading[running] = measure
+        self.reading_sd[running] = sd
+        self.read_ids = np.union1d(self.read_ids, running)
 
     def perceived(self, t: int) -> np.ndarray:
         """The market as planners see it at week `t`: lagged, with that week's noise."""
@@ -224,14 +288,19 @@ class Planner:
             return self.plan_logv.item(i)
         return self.board_logv.get(i, math.nan)
 
-    def charge(self, retro: bool, kind: str = "plan") -> None:
+    def charge(self, retro: bool, kind: str = "plan", t: int = 0) -> None:
         """Every team owes the event's overhead before it works again: a planning event
-        costs planning, alignment and workshop time, a reforecast ``reforecast_cost``, a
-        stage gate ``review_cost``; a retrospective or post-implementation review adds
-        ``retro_cost``."""
+        costs planning, alignment and workshop time and the time of the cycle's check-ins
+        (``checkin_cost`` each), a reforecast ``reforecast_cost``, a stage gate
+        ``review_cost``; a retrospective or post-implementation review adds ``retro_cost``.
+
+        Check-in time is booked with the planning event for the cycle ahead: owed as a debt
+        at each check-in, it would wake every team for a few hours' work every time, which
+        costs more events than the rest of the run, for the same total capacity."""
         pol = self.policy
         if kind == "plan":
             cost = pol.planning_cost + pol.alignment_cost * pol.horizontal_alignment + pol.workshop_cost * pol.transparency
+            cost += pol.checkin_cost * self.checkins_in_cycle(t)
         else:
             cost = pol.reforecast_cost if kind == "reforecast" else pol.review_cost
         cost += pol.retro_cost if retro else 0.0
@@ -246,6 +315,10 @@ class Planner:
         and interactions (attractiveness and the OKR focus on the objectives included)."""
         world = self.world
         logv = self.logv_all[:known]
+        if len(self.read_ids):  # key-result evidence from check-ins
+            ids = self.read_ids
+            logv = logv.copy()
+            logv[ids] = gov.weigh_evidence(logv[ids], self.reading[ids], self.reading_sd[ids], self.case_sd)
         # each idea weighs its primary and secondary theme
         primary, secondary = perceived.take(world.ideas.theme[:known]), perceived.take(world.t2[:known])
         attract = world.w1[:known] * primary + world.w2[:known] * secondary
@@ -275,12 +348,22 @@ class Planner:
 
     def adjust_for_interactions(self, log_value: np.ndarray, status: np.ndarray, found: np.ndarray,
                                 age: np.ndarray) -> np.ndarray:
-        """Discovered conflicts and synergies change what ideas are worth to the planners."""
+        """Discovered conflicts and synergies change what ideas are worth to the planners, and
+        a discovered dependency makes the prerequisite worth its open dependent's value too
+        (the dependent cannot pay before it)."""
         pairs, pf = self.world.pairs, self.scenario.portfolio
         value = np.exp(log_value - age)
+        dep = pairs.dependency[found]
+        if dep.any():
+            pre, post = pairs.a[found[dep]], pairs.b[found[dep]]
+            open_pair = (status[pre] <= IN_PROGRESS) & (status[post] <= IN_PROGRESS) & (status[pre] >= WAITING)
+            unlock = np.bincount(pre[open_pair], weights=value[post[open_pair]], minlength=len(value))[:len(value)]
+            found = found[~dep]
+        else:
+            unlock = 0.0
         adj = gov.interaction_adjustment(value, status, pairs.a[found], pairs.b[found], pairs.conflict[found],
                                          pf.conflict_severity, pf.synergy_bonus)
-        return np.log(np.maximum(value + adj, 1e-12)) + age
+        return np.log(np.maximum(value + adj + unlock, 1e-12)) + age
 
     # ------------------------------------------------------------------------- deciding
     def rank(self, cand: np.ndarray, log_value: np.ndarray, remaining: np.ndarray, weeks: float | None = None,
@@ -332,16 +415,22 @@ class Planner:
         new = idx[seen >= ps.needed[idx]]
         if len(new):
             ps.found[new] = True
-            conflict = self.world.pair_conflict
+            conflict, dependency = self.world.pair_conflict, self.world.pairs.dependency
             for p in new.tolist():
                 ps.caught_early += conflict[p]
-                kind = "conflict_discovered" if conflict[p] else "synergy_discovered"
+                kind = ("conflict_discovered" if conflict[p] else
+                        "dependency_discovered" if dependency[p] else "synergy_discovered")
                 self.events.append((t, kind, self.world.pair_a[p], self.world.pair_b[p], math.nan))
 
     def stop_lost_work(self, t: int, cand: np.ndarray, base: np.ndarray, remaining: np.ndarray, status: np.ndarray,
-                       planned: np.ndarray) -> None:
+                       planned: np.ndarray, order: np.ndarray, weeks: float) -> None:
         """Stop running work that lost its value against the plan's marginal item (see
-        `governance.should_stop`)."""
+        `governance.should_stop`).
+
+        Work that needs longer than the plan's `weeks` to finish is weighed against a capacity
+        line as long as its own remaining time (`governance.finish_weeks`): a quarter's line
+        holds one or two nine-month programmes, and judging the others against it would stop
+        long work for being long, not for having lost its value."""
         # (a stage gate ranks only the plan's work: ad-hoc intake running outside it is left alone)
         active = sorted({i for team in self.teams for i in team.active})
         n = len(cand)
@@ -352,10 +441,24 @@ class Planner:
         if not (status[planned] == WAITING).any():
             return  # nothing better is waiting for the capacity
         in_plan = set(planned.tolist())
-        w, marginal = self.political_weight, self.marginal
-        effort = self.world.ideas.effort
-        ids = [i for i, p in running
-               if i not in in_plan and gov.should_stop(base.item(p), effort.item(i), remaining.item(p), marginal, w)]
+        w, effort, idea_teams = self.political_weight, self.world.ideas.effort, self.world.ideas.teams
+        wip, capacity = self.scenario.organisation.wip_limit, len(self.teams) * self.commit
+        position = np.empty(n, dtype=int)
+        position[order] = np.arange(n)
+        ordered_remaining = remaining[order]
+        ids = []
+        for i, p in running:
+            if i in in_plan:
+                continue
+            marginal = self.marginal
+            finish = gov.finish_weeks(remaining.item(p), len(idea_teams[i]), wip)
+            if finish > weeks:  # its own capacity line
+                inside = gov.within_capacity(ordered_remaining, capacity * finish)
+                if inside[position[p]]:
+                    continue
+                marginal = base.item(order[inside][-1])
+            if gov.should_stop(base.item(p), effort.item(i), remaining.item(p), marginal, w):
+                ids.append(i)
         if ids:
             self.stop(t, ids)
 
@@ -405,26 +508,45 @@ class Planner:
             team.may_pull = True
 
     # ------------------------------------------------------------------------- OKR cycles
-    def open_cycle(self, t: int, goals: np.ndarray, perceived: np.ndarray, expected: np.ndarray,
-                   plain_value: np.ndarray) -> None:
-        """Start an OKR cycle: objectives, and key results that promise what the plan expects
-        to deliver in each objective's theme (value per week and number of initiatives).
-
-        `expected` are the ideas inside the capacity line, `plain_value` their believed value
-        per week (staleness included, interactions and OKR focus not)."""
+    def open_cycle(self, t: int) -> None:
+        """Start an OKR cycle (its key results follow once the teams' queues are set)."""
         index = 0 if self.cycle is None else self.cycle.index + 1
+        self.cycle = OkrCycle(index, t, [], self.beliefs, self.initiatives.n_known)
+
+    def forecast(self) -> np.ndarray:
+        """The initiatives the teams are forecast to deliver within the cycle (see
+        `okrsim.model.forecast`), at the pace the organisation has learned."""
+        pend, weeks, wip = self.initiatives.pend, self.next_plan - (self.cycle.start if self.cycle else 0), \
+            self.scenario.organisation.wip_limit
+        finished = [forecast_parts(team.active, team.queue, pend, team.index, team.overhead + team.switching, wip,
+                                   weeks, self.pace) for team in self.teams]
+        # an initiative is done when every team with a part still to do finishes it in time
+        teams, touched = self.world.ideas.teams, set()
+        for part in finished:
+            touched.update(part)
+        done = [i for i in sorted(touched) if all(i in finished[j] or (i not in self.teams[j].active and j not in pend[i])
+                                               for j in teams[i])]
+        return np.array(done, dtype=int)
+
+    def set_key_results(self, t: int, goals: np.ndarray, plain_value: np.ndarray) -> None:
+        """Key results for each objective: the value per week and the number of initiatives in
+        the objective's theme the plan forecasts to deliver in the cycle (`forecast`), so that
+        a score measures the cycle's work against what was achievable, whatever the cycle's
+        length.  An objective with no delivery forecast in its theme gets no key result.
+
+        `plain_value` is every known idea's believed value per week (staleness included,
+        interactions and OKR focus not)."""
+        c = self.cycle
+        assert c is not None
+        expected = self.forecast()
+        c.forecast = len(expected)
         themes = self.world.ideas.theme[expected]
-        krs = []
         for rank, k in enumerate(goals.tolist()):
-            mine = plain_value[themes == k]
-            count = len(mine)
-            if count:
-                target_value = float(mine.sum())
-            else:
-                target_value, count = float(self.scenario.portfolio.value_median * perceived[k]), 1
-            krs.append((rank, k, target_value, count))
+            mine = plain_value[expected[themes == k]]
+            target_value = float(mine.sum())
+            if len(mine):
+                c.krs.append((rank, k, target_value, len(mine)))
             self.events.append((t, "objective", -1, k, target_value))
-        self.cycle = OkrCycle(index, t, krs, self.beliefs, self.initiatives.n_known)
 
     def close_cycle(self, t: int) -> None:
         """Score the cycle's key results against what was actually delivered."""
@@ -438,13 +560,18 @@ class Planner:
             achieved_value[k] += st.eff[i] * levels[bisect_right(times, st.delivery[i]) - 1][k]
             achieved_count[k] += 1
         scores = []
+        if self.policy.retrospectives and c.forecast:
+            # the retrospective reads the cycle's delivery against its forecast: the next
+            # cycle's key results are set at the pace the teams really had
+            ratio = len(c.delivered) / c.forecast
+            self.pace = min(PACE_BOUNDS[1], max(PACE_BOUNDS[0], self.pace * ratio ** self.policy.learning_rate))
         for rank, k, target_value, target_count in c.krs:
             for kr, target, achieved in (("value", target_value, achieved_value[k]), ("count", target_count, achieved_count[k])):
                 score = min(1.0, achieved / target) if target > 0 else 1.0
                 scores.append(score)
                 self.scorecard_rows.append((c.index, c.start, t, rank, k, kr, float(target), float(achieved), score))
-        self.cycle_rows.append((c.index, c.start, t, c.started, c.stopped, len(c.delivered),
-                                sum(scores) / len(scores), c.beliefs, c.known, c.delivered))
+        self.cycle_rows.append((c.index, c.start, t, c.started, c.stopped, len(c.delivered), c.forecast,
+                                sum(scores) / len(scores) if scores else math.nan, c.beliefs, c.known, c.delivered))
 
     def retrospective(self, t: int, kind: str = "retrospective") -> None:
         """Learn from the initiatives delivered since the last retrospective (or

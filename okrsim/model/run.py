@@ -27,10 +27,12 @@ if TYPE_CHECKING:
 __all__ = ["EVENT_KINDS", "Run", "RunRecord"]
 
 _STATUS = {-1: "unknown", 0: "waiting", 1: "in_progress", 2: "delivered"}
-_PAIR_EVENTS = ("conflict_discovered", "synergy_discovered", "conflict_surfaced", "synergy_harvested")
+_PAIR_EVENTS = ("conflict_discovered", "synergy_discovered", "conflict_surfaced", "synergy_harvested",
+                "dependency_discovered", "dependency_surfaced")
 #: Every kind of event in `Run.events`, in a fixed order so frames of different runs concatenate.
 EVENT_KINDS = ("shift", "shock", "arrival", "planning", "objective", "retrospective", "start", "stop", "delivery",
-               *_PAIR_EVENTS, "gate", "reforecast", "post_implementation_review", "change_board", "change_approved")
+               *_PAIR_EVENTS, "gate", "reforecast", "post_implementation_review", "change_board", "change_approved",
+               "checkin", "blocked")
 
 
 @dataclass(frozen=True)
@@ -204,13 +206,13 @@ class Run:
         """One row per completed planning cycle: flow, learning and OKR summary."""
         r = self._record
         rows = []
-        for index, start, end, started, stopped, delivered, okr_score, beliefs, known, ids in r.cycles:
+        for index, start, end, started, stopped, delivered, forecast, okr_score, beliefs, known, ids in r.cycles:
             ids = np.asarray(ids, dtype=int)
             planned = ids[~np.isnan(r.selected_logv[ids])]  # ad-hoc intake was not chosen on estimates
             disappointment = float(np.mean(r.selected_logv[planned] - np.log(r.ideas.value[planned]))) if len(planned) else np.nan
-            rows.append((index, start, end, started, stopped, delivered, belief_error(r, beliefs, known),
+            rows.append((index, start, end, started, stopped, delivered, forecast, belief_error(r, beliefs, known),
                          disappointment, okr_score))
-        cols = ["cycle", "start_week", "end_week", "started", "stopped", "delivered",
+        cols = ["cycle", "start_week", "end_week", "started", "stopped", "delivered", "forecast",
                 "estimation_error", "disappointment", "okr_score"]
         return pd.DataFrame(rows, columns=cols)
 

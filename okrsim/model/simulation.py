@@ -95,14 +95,20 @@ def simulate(scenario: Scenario, policy: Policy, seed: SeedLike = 0) -> Run:
 
 
 def review_calendar(policy: Policy, weeks: int) -> list[tuple[float, str]]:
-    """Weeks and kinds (``"gate"``, ``"reforecast"``) of the reviews between planning events.
+    """Weeks and kinds (``"gate"``, ``"reforecast"``, ``"checkin"``) of the reviews between
+    planning events.
 
-    Stage gates fall every ``review_weeks`` from week 0, the reforecast (if any) half-way
-    through each planning cycle (rounded down to a whole week); a reforecast replaces a gate
-    in the same week, and neither is held in a planning week (the plan decides then).
+    OKR check-ins fall every ``checkin_weeks``, stage gates every ``review_weeks`` from week 0,
+    the reforecast (if any) half-way through each planning cycle (rounded down to a whole
+    week); a reforecast replaces a gate in the same week and either replaces a check-in (it
+    reads the key results too), and none is held in a planning week (the plan decides then,
+    and reads the key results first).
     """
     cadence = policy.cadence_weeks
     at: dict[int, str] = {}
+    if policy.checkin_weeks > 0:
+        for w in range(policy.checkin_weeks, weeks, policy.checkin_weeks):
+            at[w] = "checkin"
     if policy.review_weeks > 0:
         for w in range(policy.review_weeks, weeks, policy.review_weeks):
             at[w] = "gate"
@@ -136,6 +142,10 @@ class _Engine:
         #: share of delivered value realised with the political weight in force (sponsor commitment)
         self.commitment = gov.commitment(self.planner.political_weight, scenario.organisation.commitment_loss)
         self.board_from = 0  # the first idea the change board has not yet decided
+        #: dependents whose work is done, by the undelivered prerequisite they wait for, and
+        #: how many prerequisites each still waits for
+        self.blocked: dict[int, list[int]] = {}
+        self.missing: dict[int, int] = {}
         self.env = simpy.Environment()
 
     # ------------------------------------------------------------------------- running
@@ -223,6 +233,10 @@ class _Engine:
             if t == plan_at:
                 self.counts["planning"] += 1
                 planner.plan(t)
+            elif t == review_at and reviews[r][1] == "checkin":
+                self.counts["checkin"] += 1
+                planner.checkin(t)
+                woken = []  # a check-in reads the teams' progress; it does not change their work
             elif t == review_at:
                 kind = reviews[r][1]
                 self.counts[kind] += 1
@@ -415,8 +429,11 @@ class _Engine:
 
     def deliver(self, i: int) -> None:
         """Book a delivery: value starts now; conflicts and synergies with live initiatives
-        take effect now, and an undiscovered conflict surfaces."""
+        take effect now, and an undiscovered conflict surfaces.  An initiative whose
+        prerequisites are not all delivered waits for them (`wait_for_prerequisites`)."""
         st, world, t = self.initiatives, self.world, self.env.now
+        if i in world.prerequisites and self.wait_for_prerequisites(i, t):
+            return
         st.status[i] = DELIVERED
         st.delivery[i] = t
         eff = world.value[i] * (0.5 ** ((t - world.arrival[i]) / self.half_life) if self.half_life > 0 else 1.0)
@@ -431,6 +448,36 @@ class _Engine:
         self.events.append((t, "delivery", i, world.theme[i], eff))
         if i in world.partners:
             self.interact(i, t)
+        for other in self.blocked.pop(i, ()):  # dependents whose work waited for this one
+            if self.missing[other] == 1:
+                del self.missing[other]
+                self.deliver(other)
+            else:
+                self.missing[other] -= 1
+
+    def wait_for_prerequisites(self, i: int, t: float) -> bool:
+        """Whether `i`, whose work is done, must wait for undelivered prerequisites.
+
+        Its value starts when the last of them is delivered.  A dependency nobody had found
+        surfaces now, and its integration costs the teams of `i` rework (``rework_share``)."""
+        world, st, ps = self.world, self.initiatives, self.pairs
+        missing = 0
+        for p in world.prerequisites[i]:
+            pre = world.pair_a[p]
+            if st.status[pre] == DELIVERED:
+                continue
+            missing += 1
+            self.blocked.setdefault(pre, []).append(i)
+            if not ps.found[p]:
+                ps.found[p] = True
+                self.events.append((t, "dependency_surfaced", pre, i, math.nan))
+                rework = self.scenario.portfolio.rework_share
+                if rework > 0:
+                    self.rework(i, rework * world.ideas.effort.item(i))
+        if missing:
+            self.missing[i] = missing
+            self.events.append((t, "blocked", i, world.theme[i], float(missing)))
+        return missing > 0
 
     def interact(self, i: int, t: float) -> None:
         """Conflicts and synergies of the just delivered `i` with delivered partners."""
@@ -449,10 +496,25 @@ class _Engine:
                     ps.found[p] = True
                     ps.caught_late += 1
                     self.events.append((t, "conflict_surfaced", world.pair_a[p], world.pair_b[p], loss))
+                    if pf.rework_share > 0:
+                        self.rework(i, pf.rework_share * world.ideas.effort.item(i))
             else:
                 bonus = pf.synergy_bonus * st.eff[small]
                 self.ledger.earn(t, world.theme[small], world.theme2[small], bonus, synergy=True)
                 self.events.append((t, "synergy_harvested", world.pair_a[p], world.pair_b[p], bonus))
+
+    def rework(self, i: int, effort: float) -> None:
+        """Integration rework after a late-found conflict: the teams of the just delivered `i`
+        share `effort` team-weeks of unplanned work (booked as switching: capacity lost to
+        changes of plan) before they continue."""
+        t, idea_teams = self.env.now, self.world.ideas.teams[i]
+        share = effort / len(idea_teams)
+        for j in idea_teams:
+            team = self.teams[j]
+            self.advance(team, t)  # (a team of `i` may be asleep in other work)
+            team.switching += share
+            self.wake(team)
+        self.counts["rework"] += 1
 
     # ------------------------------------------------------------------------- results
     def record(self) -> RunRecord:

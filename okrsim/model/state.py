@@ -113,7 +113,7 @@ class OkrCycle:
     index, start : int
         Cycle number and the week it began.
     krs : list of (rank, theme, target value, target count)
-        Key results per objective.
+        Key results per objective (none for an objective without a forecast delivery).
     beliefs : Beliefs
         The planners' beliefs when the cycle began.
     known : int
@@ -122,6 +122,8 @@ class OkrCycle:
         Initiatives delivered in the cycle.
     started, stopped : int
         Starts and stops in the cycle.
+    forecast : int
+        Initiatives the plan forecast to deliver in the cycle.
     """
 
     index: int
@@ -132,3 +134,4 @@ class OkrCycle:
     delivered: list[int] = field(default_factory=list)
     started: int = 0
     stopped: int = 0
+    forecast: int = 0

@@ -36,6 +36,10 @@ class World:
         ``log(estimate / observed value)`` of each idea once delivered: the business case's
         error plus the noise of observing value (``observation_noise``); what retrospectives
         learn from.
+    leading_z : ndarray
+        Standard-normal error of each idea's key-result leading measure; the measure read at
+        progress ``p`` is off by ``leading_sd(p) * leading_z`` (`okrsim.model.governance.leading_sd`),
+        so successive readings of one idea converge on its true value.
     ideas : Ideas
     pairs : Interactions
     attractiveness : ndarray, shape (weeks, K)
@@ -47,7 +51,11 @@ class World:
         weight 0 when there is none): how much the idea's value depends on each theme, without
         a matrix of mostly zeros.
     partners : dict
-        Pair indices by idea (in increasing order), for delivery-time lookups.
+        Conflict and synergy pair indices by idea (in increasing order), for delivery-time
+        lookups.
+    prerequisites : dict
+        Dependency pair indices by dependent idea (the pair's `b`): what must be delivered
+        before its value starts.
 
     The list attributes (``theme``, ``theme2``, ``value``, ``arrival``, ``part_size``,
     ``n_parts``, ``pair_a``, ``pair_b``, ``pair_conflict``) hold the same data as
@@ -58,6 +66,7 @@ class World:
     path: MarketPath
     bias_path: np.ndarray
     observed_error: np.ndarray
+    leading_z: np.ndarray
     ideas: Ideas
     pairs: Interactions
     attractiveness: np.ndarray
@@ -67,6 +76,7 @@ class World:
     w2: np.ndarray
     t2: np.ndarray
     partners: dict[int, list[int]]
+    prerequisites: dict[int, list[int]]
     theme: list[int]
     theme2: list[int]
     value: list[float]
@@ -100,10 +110,16 @@ def _draw(market: Market, portfolio: Portfolio, organisation: Organisation, hori
     ideas = draw_ideas(portfolio, organisation, path, weeks, biases, rng["backlog"], rng["arrivals"])
     # one draw per idea, in the order of the ideas (backlog first, then arrivals)
     observed_error = ideas.est_error + portfolio.observation_noise * rng["observation"].standard_normal(ideas.n)
-    pairs = draw_interactions(portfolio, ideas.n, rng["conflicts"], rng["synergies"])
+    leading_z = rng["leading"].standard_normal(ideas.n)
+    pairs = draw_interactions(portfolio, ideas.n, rng["conflicts"], rng["synergies"], rng["dependencies"],
+                              ideas.theme, rng["locality"])
     partners: dict[int, list[int]] = {}
+    prerequisites: dict[int, list[int]] = {}
     pair_a, pair_b = pairs.a.tolist(), pairs.b.tolist()
-    for p, (a, b) in enumerate(zip(pair_a, pair_b, strict=True)):
+    for p, (a, b, dep) in enumerate(zip(pair_a, pair_b, pairs.dependency.tolist(), strict=True)):
+        if dep:
+            prerequisites.setdefault(b, []).append(p)
+            continue
         partners.setdefault(a, []).append(p)
         partners.setdefault(b, []).append(p)
     log_value = np.log(ideas.value)
@@ -113,6 +129,7 @@ def _draw(market: Market, portfolio: Portfolio, organisation: Organisation, hori
         path=path,
         bias_path=biases,
         observed_error=observed_error,
+        leading_z=leading_z,
         ideas=ideas,
         pairs=pairs,
         attractiveness=weekly_attractiveness(weeks, path),
@@ -122,6 +139,7 @@ def _draw(market: Market, portfolio: Portfolio, organisation: Organisation, hori
         w2=np.where(has2, SECONDARY_WEIGHT, 0.0),
         t2=np.maximum(ideas.theme2, 0),
         partners=partners,
+        prerequisites=prerequisites,
         theme=ideas.theme.tolist(),
         theme2=ideas.theme2.tolist(),
         value=ideas.value.tolist(),

@@ -100,10 +100,10 @@ def grade_advantage(answer: Any) -> Verdict:
 _WHY_WORSE = {
     "overhead_share": ("Planning four times a year costs capacity: quarterly_okr spends {target:.1%} of all team-weeks "
                        "on planning, alignment, workshops and retrospectives, against {base:.1%} for annual."),
-    "okr_score_mean": ("Quarterly key results score lower ({target:.2f} against {base:.2f}): every cycle sets fresh "
-                       "stretch targets on the themes that look most attractive. A lower OKR score is not lower "
-                       "value (a useful misconception to discuss: the score measures target setting as much as "
-                       "delivery)."),
+    "okr_score_mean": ("Quarterly key results score lower ({target:.2f} against {base:.2f}): a score compares what a "
+                       "cycle delivered with what its plan forecast, and here more surprises hit the quarterly plans. "
+                       "A lower OKR score is not lower value: it says whether a cycle did what it planned, not "
+                       "whether the plan was worth doing."),
     "initiatives_stopped": ("Quarterly OKR stops running work on purpose ({target:.0f} stops per run on average, "
                             "annual none); every stop loses part of the done effort and costs a ramp-up."),
 }
@@ -113,6 +113,9 @@ _WHY_BETTER = {
                     "far less capacity goes into work that delivers below the hurdle."),
     "lead_time_weeks": "Lead times get *shorter* ({target:.0f} against {base:.0f} weeks): new ideas enter the plan sooner.",
     "estimation_error": "Estimates get *better* ({target:.2f} against {base:.2f}): retrospectives learn from delivered work.",
+    "okr_score_mean": ("Key results score *higher* ({target:.2f} against {base:.2f}), but a score is no measure of "
+                       "value either way: it says whether a cycle delivered what its plan forecast, not whether the "
+                       "plan was worth doing."),
 }
 
 
