@@ -106,6 +106,7 @@ class Planner:
         self.case_sd = math.hypot(pf.estimation_noise, pf.assumption_bias)
         self.reading = np.zeros(ideas.n)
         self.reading_sd = np.zeros(ideas.n)
+        self.was_read = np.zeros(ideas.n, dtype=bool)
         self.read_ids = np.zeros(0, dtype=int)
 
     # ------------------------------------------------------------------------- the event
@@ -214,7 +215,8 @@ class Planner:
             measure = measure + displacement * weight
         self.reading[running] = measure
         self.reading_sd[running] = sd
-        self.read_ids = np.union1d(self.read_ids, running)
+        self.was_read[running] = True
+        self.read_ids = self.was_read.nonzero()[0]  # (sorted, as a set union would give)
 
     def perceived(self, t: int) -> np.ndarray:
         """The market as planners see it at week `t`: lagged, with that week's noise."""
