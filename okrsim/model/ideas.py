@@ -268,22 +268,21 @@ def _first_draws(key: np.ndarray) -> np.ndarray:
 
 
 def draw_interactions(portfolio: Portfolio, n_ideas: int, rng_conflicts: np.random.Generator,
-                      rng_synergies: np.random.Generator, rng_dependencies: np.random.Generator | None = None,
-                      theme: np.ndarray | None = None, rng_locality: np.random.Generator | None = None) -> Interactions:
+                      rng_synergies: np.random.Generator, rng_dependencies: np.random.Generator,
+                      theme: np.ndarray, rng_locality: np.random.Generator) -> Interactions:
     """Draw conflict, synergy and dependency pairs among all ideas of the replication.
 
     Each kind comes from its own stream, so changing the synergy rate leaves the conflicts of a
     replication unchanged.  A pair drawn as more than one kind keeps its first (conflicts,
-    then synergies, then dependencies).  With ``interaction_locality`` L > 0 (and `theme`
-    given), a share L of all pairs is redrawn within the first idea's theme, from a stream of
-    its own, so that worlds without locality keep their pairs.
+    then synergies, then dependencies).  With ``interaction_locality`` L > 0, a share L of all
+    pairs is redrawn within the first idea's theme, from a stream of its own, so that worlds
+    without locality keep their pairs.
     """
     ca, cb, cv = _pairs(rng_conflicts, n_ideas, portfolio.conflict_rate)
     sa, sb, sv = _pairs(rng_synergies, n_ideas, portfolio.synergy_rate)
-    da, db, dv = (_pairs(rng_dependencies, n_ideas, portfolio.dependency_rate) if rng_dependencies is not None
-                  else (np.empty(0, int), np.empty(0, int), np.empty(0)))
+    da, db, dv = _pairs(rng_dependencies, n_ideas, portfolio.dependency_rate)
     a, b, visibility = np.concatenate([ca, sa, da]), np.concatenate([cb, sb, db]), np.concatenate([cv, sv, dv])
-    if portfolio.interaction_locality > 0 and theme is not None and rng_locality is not None and len(a):
+    if portfolio.interaction_locality > 0 and len(a):
         a, b = _localise(a, b, theme, portfolio.interaction_locality, rng_locality)
     kind = np.repeat(np.arange(3), [len(ca), len(sa), len(da)])
     first = _first_draws(a * n_ideas + b)  # each pair once, at its first draw (conflicts come first)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -44,10 +45,12 @@ class Planner:
     teams : list of Team
     events : list
         The run's event log (appended to).
+    checkins : sequence of float
+        Weeks of the OKR check-ins in the calendar (their time is booked with each plan).
     """
 
     def __init__(self, scenario: Scenario, policy: Policy, world: World, initiatives: Initiatives,
-                 pairs: PairState, teams: list[Team], events: list[EventRow]):
+                 pairs: PairState, teams: list[Team], events: list[EventRow], checkins: Sequence[float] = ()):
         self.scenario, self.policy, self.world = scenario, policy, world
         self.initiatives, self.pairs, self.teams, self.events = initiatives, pairs, teams, events
         ideas, org = world.ideas, scenario.organisation
@@ -85,6 +88,8 @@ class Planner:
         #: (time, idea, effort) of each change the board approved
         self.approvals: list[tuple[float, int, float]] = []
         self.board_logv: dict[int, float] = {}  # log value the board believed of each approved idea
+        #: weeks of the check-ins in the organisation's calendar (`simulation.review_calendar`)
+        self.checkin_at = sorted(checkins)
         self.cycle: OkrCycle | None = None
         #: team-weeks of work per week the delivery forecast assumes; retrospectives learn it
         self.pace = 1.0
@@ -100,6 +105,7 @@ class Planner:
         self.logv_all = world.log_estimate
         self.focus_goals: np.ndarray | None = None
         self.focus_all = np.zeros(ideas.n)
+        self.weight_all = np.zeros(ideas.n)
         # Key results' leading measures read at check-ins: the last reading of each idea read
         # so far and its noise; planners weigh them against the business case.
         pf = scenario.portfolio
@@ -107,7 +113,6 @@ class Planner:
         self.reading = np.zeros(ideas.n)
         self.reading_sd = np.zeros(ideas.n)
         self.was_read = np.zeros(ideas.n, dtype=bool)
-        self.read_ids = np.zeros(0, dtype=int)
 
     # ------------------------------------------------------------------------- the event
     def plan(self, t: int, kind: str = "plan") -> None:
@@ -172,24 +177,18 @@ class Planner:
                 team.intake.clear()
 
     def checkins_in_cycle(self, t: int) -> int:
-        """Check-ins held from week `t` until the next planning event (and before the horizon):
-        the weeks of `simulation.review_calendar` that a stage gate or reforecast does not
-        take (those read the key results in their own meeting)."""
-        pol = self.policy
-        every, cadence = pol.checkin_weeks, pol.cadence_weeks
-        if every <= 0:
-            return 0
-        end = min(t + cadence, self.scenario.horizon.weeks)
-        return sum(1 for w in range(t + 1, end)
-                   if w % every == 0 and not (pol.review_weeks > 0 and w % pol.review_weeks == 0)
-                   and not (pol.reforecast and cadence >= 2 and w % cadence == cadence // 2))
+        """Check-ins held after week `t` until the next planning event: the calendar's
+        check-in weeks (a stage gate or reforecast in the same week reads the key results in
+        its own meeting and takes the check-in's place)."""
+        at = self.checkin_at
+        return bisect_right(at, t + self.policy.cadence_weeks - 0.5) - bisect_right(at, t)
 
     def checkin(self, t: int) -> None:
         """An OKR check-in at week `t`: the key results' leading measures are read
         (`read_key_results`); the next plan or gate decides on them.  Its time was booked with
         the planning event (`charge`)."""
         self.read_key_results()
-        self.events.append((t, "checkin", -1, -1, float(len(self.read_ids))))
+        self.events.append((t, "checkin", -1, -1, float(np.count_nonzero(self.was_read))))
 
     def read_key_results(self) -> None:
         """A check-in: read the key results' leading measure of every initiative in progress.
@@ -208,15 +207,10 @@ class Planner:
         measure = world.log_value[running] + sd * world.leading_z[running]
         displacement = self.scenario.organisation.goal_displacement
         if displacement > 0 and len(self.goals):
-            is_goal = np.zeros(self.k)
-            is_goal[self.goals] = 1.0
-            weight = world.w1[running] * is_goal.take(world.ideas.theme[running]) + \
-                world.w2[running] * is_goal.take(world.t2[running])
-            measure = measure + displacement * weight
+            measure = measure + displacement * self.objective_weight(self.goals)[running]
         self.reading[running] = measure
         self.reading_sd[running] = sd
         self.was_read[running] = True
-        self.read_ids = self.was_read.nonzero()[0]  # (sorted, as a set union would give)
 
     def perceived(self, t: int) -> np.ndarray:
         """The market as planners see it at week `t`: lagged, with that week's noise."""
@@ -290,7 +284,7 @@ class Planner:
             return self.plan_logv.item(i)
         return self.board_logv.get(i, math.nan)
 
-    def charge(self, retro: bool, kind: str = "plan", t: int = 0) -> None:
+    def charge(self, retro: bool, kind: str, t: int) -> None:
         """Every team owes the event's overhead before it works again: a planning event
         costs planning, alignment and workshop time and the time of the cycle's check-ins
         (``checkin_cost`` each), a reforecast ``reforecast_cost``, a stage gate
@@ -317,8 +311,8 @@ class Planner:
         and interactions (attractiveness and the OKR focus on the objectives included)."""
         world = self.world
         logv = self.logv_all[:known]
-        if len(self.read_ids):  # key-result evidence from check-ins
-            ids = self.read_ids
+        ids = self.was_read[:known].nonzero()[0]  # key-result evidence from check-ins
+        if len(ids):
             logv = logv.copy()
             logv[ids] = gov.weigh_evidence(logv[ids], self.reading[ids], self.reading_sd[ids], self.case_sd)
         # each idea weighs its primary and secondary theme
@@ -331,14 +325,21 @@ class Planner:
 
         The objectives change once a cycle, the known ideas at every event: the boost is
         computed for every idea once per set of objectives."""
+        self.objective_weight(goals)
+        return self.focus_all
+
+    def objective_weight(self, goals: np.ndarray) -> np.ndarray:
+        """Every idea's weight on the objectives `goals` (its primary and secondary theme's
+        shares of its value), and with it the OKR focus boost, computed once per set of
+        objectives."""
         if goals is not self.focus_goals:
             world = self.world
             is_goal = np.zeros(self.k)
             is_goal[goals] = 1.0
-            focus = world.w1 * is_goal.take(world.ideas.theme) + world.w2 * is_goal.take(world.t2)
-            self.focus_all = np.log1p(self.policy.okr_focus * focus)
+            self.weight_all = world.w1 * is_goal.take(world.ideas.theme) + world.w2 * is_goal.take(world.t2)
+            self.focus_all = np.log1p(self.policy.okr_focus * self.weight_all)
             self.focus_goals = goals
-        return self.focus_all
+        return self.weight_all
 
     def remaining(self, ids: np.ndarray) -> np.ndarray:
         """Effort still to do on each of `ids`: pending parts plus what active parts lack."""
@@ -515,11 +516,10 @@ class Planner:
         index = 0 if self.cycle is None else self.cycle.index + 1
         self.cycle = OkrCycle(index, t, [], self.beliefs, self.initiatives.n_known)
 
-    def forecast(self) -> np.ndarray:
-        """The initiatives the teams are forecast to deliver within the cycle (see
+    def forecast(self, weeks: float) -> np.ndarray:
+        """The initiatives the teams are forecast to deliver in the next `weeks` (see
         `okrsim.model.forecast`), at the pace the organisation has learned."""
-        pend, weeks, wip = self.initiatives.pend, self.next_plan - (self.cycle.start if self.cycle else 0), \
-            self.scenario.organisation.wip_limit
+        pend, wip = self.initiatives.pend, self.scenario.organisation.wip_limit
         finished = [forecast_parts(team.active, team.queue, pend, team.index, team.overhead + team.switching, wip,
                                    weeks, self.pace) for team in self.teams]
         # an initiative is done when every team with a part still to do finishes it in time
@@ -540,7 +540,7 @@ class Planner:
         interactions and OKR focus not)."""
         c = self.cycle
         assert c is not None
-        expected = self.forecast()
+        expected = self.forecast(self.next_plan - t)
         c.forecast = len(expected)
         themes = self.world.ideas.theme[expected]
         for rank, k in enumerate(goals.tolist()):

@@ -138,7 +138,10 @@ class _Engine:
         self.idle_rates = {ledger.idle_col: 1.0}
         self.events: list[tuple[float, str, int, int, float]] = []
         self.counts: Counter[str] = Counter()
-        self.planner = Planner(scenario, policy, world, self.initiatives, self.pairs, self.teams, self.events)
+        #: the reviews between planning events: gates, reforecasts, check-ins
+        self.reviews = review_calendar(policy, self.weeks)
+        self.planner = Planner(scenario, policy, world, self.initiatives, self.pairs, self.teams, self.events,
+                               checkins=[w for w, kind in self.reviews if kind == "checkin"])
         #: share of delivered value realised with the political weight in force (sponsor commitment)
         self.commitment = gov.commitment(self.planner.political_weight, scenario.organisation.commitment_loss)
         self.board_from = 0  # the first idea the change board has not yet decided
@@ -213,7 +216,7 @@ class _Engine:
         reforecast or gate first, then the change board (which only sees requests the plan
         has not just taken in)."""
         env, planner = self.env, self.planner
-        reviews = review_calendar(self.policy, self.weeks)
+        reviews = self.reviews
         r = 0
         while True:
             plan_at = planner.next_plan
