@@ -1,6 +1,7 @@
 """Write (or check) the measured numbers of docs/model.md: the baseline table, the
 reallocation calibration, the shift-rate and counter-case figures, the price of alignment, knowledge
-decay, OKR scores across cadences, the long-programme stops, the value of OKR check-ins and of transparency.
+decay, OKR scores across cadences, the long-programme stops, the value of OKR check-ins and of transparency,
+the IT-portfolio realities and the costs of the practice.
 
 Every number in those blocks is computed here from the model, never typed: the block between
 ``<!-- begin generated: NAME -->`` and ``<!-- end generated: NAME -->`` is replaced by what
@@ -78,9 +79,12 @@ SCORE_FROZEN: dict[str, float] = {"market.shift_rate": 0.0, "market.perception_n
                                   # no interactions: an undiscovered dependency blocks a quarter's
                                   # delivery but rarely a year's, a surprise the forecast cannot know
                                   "portfolio.conflict_rate": 0.0, "portfolio.synergy_rate": 0.0,
-                                  "portfolio.dependency_rate": 0.0}
+                                  "portfolio.dependency_rate": 0.0,
+                                  # effort estimates exact: an overrun is a surprise the forecast
+                                  # learns only through its pace, cycle by cycle (7.6)
+                                  "portfolio.effort_noise": 0.0, "portfolio.effort_bias": 0.0}
 SCORE_CADENCES: tuple[int, ...] = (13, 52)
-SCORE_REPLICATIONS = 20
+SCORE_REPLICATIONS = 40
 SCORE_MARGIN = 0.05
 
 #: Long programmes (docs/model.md 7.5): nine months of three teams each (effort ~100
@@ -101,7 +105,32 @@ CHECKIN_REGIMES: dict[str, dict[str, float]] = {
     "poor business cases, telling measures": _POOR_CASES,
     "the same, gamed measures": {**_POOR_CASES, "organisation.goal_displacement": 1.0},
 }
-CHECKIN_REPLICATIONS = 40
+CHECKIN_REPLICATIONS = 80
+
+#: IT-portfolio realities (docs/model.md 11): quarterly_okr against annual_gates, the fair
+#: baseline, IT_REPLICATIONS paired runs a seed, in worlds without the realities of issue 13
+#: item 4, with the defaults, and with each of them strong.
+IT_REGIMES: dict[str, dict[str, float]] = {
+    "without them": {"portfolio.effort_noise": 0.0, "portfolio.effort_bias": 0.0, "portfolio.mandatory_share": 0.0},
+    "default (`dynamic`)": {},
+    "poor effort estimates": {"portfolio.effort_noise": 1.0, "portfolio.effort_bias": 0.5},
+    "heavy regulation": {"portfolio.mandatory_share": 0.3, "portfolio.deadline_weeks": 13.0},
+    "teams that also run": {"organisation.run_share": 0.5},
+}
+IT_REPLICATIONS = 40
+
+#: Costs of the practice (docs/model.md 7.10): quarterly_okr against annual_gates,
+#: PRACTICE_REPLICATIONS paired runs a seed, without the three costs, with the defaults, and
+#: with each of them high.
+PRACTICE_REGIMES: dict[str, dict[str, float]] = {
+    "without them": {"organisation.okr_adoption_cycles": 0.0, "organisation.attention_cost": 0.0,
+                     "organisation.renegotiation_cost": 0.0},
+    "default (`dynamic`)": {},
+    "slow adoption": {"organisation.okr_adoption_cycles": 4.0},
+    "costly attention": {"organisation.attention_cost": 2.0},
+    "costly renegotiation": {"organisation.renegotiation_cost": 0.2},
+}
+PRACTICE_REPLICATIONS = 40
 
 #: The transparency claim (docs/model.md 11): quarterly_okr against the same policy with the
 #: typical annual process's transparency (0.1), TRANSPARENCY_REPLICATIONS paired runs a seed,
@@ -169,6 +198,18 @@ def checkins(regime: str, seed: int) -> Comparison:
     scenario = okrsim.Scenario().replace(CHECKIN_REGIMES[regime])
     return compare(scenario, [okr.replace({"checkin_weeks": 0}, name="okr_without_checkins"), okr],
                    replications=CHECKIN_REPLICATIONS, seed=seed)
+
+
+def it_realities(regime: str, seed: int) -> Comparison:
+    """The IT-realities comparison: annual_gates (baseline) and quarterly_okr in `regime`."""
+    scenario = okrsim.Scenario().replace(IT_REGIMES[regime])
+    return compare(scenario, ["annual_gates", "quarterly_okr"], replications=IT_REPLICATIONS, seed=seed)
+
+
+def practice_costs(regime: str, seed: int) -> Comparison:
+    """The practice-costs comparison: annual_gates (baseline) and quarterly_okr in `regime`."""
+    scenario = okrsim.Scenario().replace(PRACTICE_REGIMES[regime])
+    return compare(scenario, ["annual_gates", "quarterly_okr"], replications=PRACTICE_REPLICATIONS, seed=seed)
 
 
 def transparency(regime: str, seed: int) -> Comparison:
@@ -326,6 +367,18 @@ def transparency_value(get: Regime = transparency) -> str:
     return _regime_table(TRANSPARENCY_REGIMES, get, "quarterly_okr", "okr_low_transparency")
 
 
+def it_table(get: Regime = it_realities) -> str:
+    """The table of section 11: quarterly_okr against annual_gates with and without the IT
+    realities, at each seed."""
+    return _regime_table(IT_REGIMES, get, "quarterly_okr", "annual_gates")
+
+
+def practice_table(get: Regime = practice_costs) -> str:
+    """The table of 7.10: quarterly_okr against annual_gates with and without the costs of
+    the practice, at each seed."""
+    return _regime_table(PRACTICE_REGIMES, get, "quarterly_okr", "annual_gates")
+
+
 def decomposition_table(get: Callable[[str], object] = decomposition) -> str:
     """The table of section 11: each effect's Shapley contribution on every scenario preset."""
     effects = okrsim.EFFECTS
@@ -396,6 +449,8 @@ BLOCKS: dict[str, tuple[str, Callable[..., str]]] = {
     "okr-scores": ("scores", score_table),
     "checkins": ("checkins", checkin_value),
     "transparency-stakes": ("transparency", transparency_value),
+    "it-realities": ("it", it_table),
+    "practice-costs": ("practice", practice_table),
     "decomposition": ("decomposition", decomposition_table),
     "programmes": ("programmes", programme_table),
 }
@@ -404,7 +459,8 @@ BLOCKS: dict[str, tuple[str, Callable[..., str]]] = {
 def render(text: str, get: Three = three, get_growth: Growth = growth, get_counter: Counter = counter,
            get_alignment: Regime = alignment, get_decay: Decay = decay, only: tuple[str, ...] = (),
            get_scores: Seeded = scores, get_programmes: Seeded = programmes, get_checkins: Regime = checkins,
-           get_transparency: Regime = transparency, get_decomposition: Callable[[str], object] = decomposition) -> str:
+           get_transparency: Regime = transparency, get_decomposition: Callable[[str], object] = decomposition,
+           get_it: Regime = it_realities, get_practice: Regime = practice_costs) -> str:
     """`text` with every generated block (or those named in `only`) replaced by what the model
     gives now."""
     for name, (source, build) in BLOCKS.items():
@@ -417,7 +473,7 @@ def render(text: str, get: Three = three, get_growth: Growth = growth, get_count
         getter = {"three": get, "growth": get_growth, "counter": get_counter, "alignment": get_alignment,
                   "decay": get_decay, "scores": get_scores, "programmes": get_programmes,
                   "checkins": get_checkins, "transparency": get_transparency,
-                  "decomposition": get_decomposition}[source]
+                  "decomposition": get_decomposition, "it": get_it, "practice": get_practice}[source]
         body = build(getter, get) if source == "scores" else build(getter)
         # the block keeps the indentation of its markers (inside a list item, say)
         text = pattern.sub(lambda m, body=body: m.group(1) + m.group(2) + "".join(

@@ -208,7 +208,7 @@ def test_cost_of_cadence_latency_grows_with_turbulence():
 _QUARTERLY, _CYCLES = Policy.preset("quarterly_okr"), Policy.preset("only_agility")
 COUNTER = (
     _QUARTERLY.replace({"planning_cost": 2.5}, name="quarterly_costly"),
-    _QUARTERLY.replace({"planning_cost": 0.6}, name="quarterly_less_costly"),
+    _QUARTERLY.replace({"planning_cost": 0.6}, name="quarterly_less_costly"),  # (than quarterly_costly)
     _QUARTERLY.replace({}, name="quarterly_preset"),
     _CYCLES.replace({"planning_cost": 2.0}, name="cycles_costly_planning"),
     _CYCLES.replace({"planning_cost": 1.0, "switch_loss": 0.8, "ramp_up_weeks": 4}, name="cycles_costly_switching"),
@@ -249,40 +249,39 @@ def test_counter_case_annual_wins_in_a_mature_market_with_costly_planning():
     _loses("quarterly_costly")
 
 
-def test_counter_case_ties_at_a_lower_planning_cost():
-    """At 0.6 team-weeks per planning event quarterly and annual tie in a mature market.
+def test_counter_case_quarterly_okr_is_at_best_level_with_the_typical_annual_process_in_a_mature_market():
+    """With its preset costs (0.4 team-weeks per planning event) quarterly_okr is at best level
+    with the typical annual process in a mature market (few shifts, few new ideas): it is not
+    ahead by more than 2% of annual's mean total value at any seed (the upper end of the 90%
+    interval below the margin: a one-sided test at 5%), and its mean is within 2% below (at seeds
+    1 and 3 the two are equivalent within ±2%; at seed 2 the interval reaches below -2%).
 
-    A tie is equivalence within ±2% of annual's mean total value (computed per comparison by
-    `validation_helpers.tie`), shown by two one-sided tests at 5%.  Why 2%: it is far below
-    the gains the kit's story is about (quarterly's 4-23% over the typical annual process on the
-    presets where it is ahead, docs/model.md 7.9), and no larger than the smallest difference this file calls a loss
-    (quarterly cycles alone with costly switching: about 2% of annual's value).
+    The margin is that of the ties (`validation_helpers.tie`).  Why 2%: it is far below
+    the gains the kit's story is about (quarterly's advantage over the typical annual process on
+    the presets where it is ahead, docs/model.md 7.9), and no larger than the smallest
+    difference this file calls a loss (quarterly cycles alone with costly switching: about 2% of
+    annual's value).
 
-    Model 2's annual process has a change board (docs/model.md 7.9), which makes it stronger
-    in a mature market: the tie moved from 2.0 team-weeks per planning event (model 1) to 1.5.
-    Since alignment has a price (`local_knowledge`, `politics_floor`, `commitment_loss`; issue
-    13) it moved again, to the quarterly preset's own 0.4; since interactions have stakes
-    (dependencies and late-integration rework, issue 13) the joint workshops earn a little in
-    the mature market too, and the tie is back at 0.6 (the next test shows the preset a little
-    ahead).
+    Where the tie lies has moved with the model: model 1 tied at 2.0 team-weeks per planning
+    event; model 2's change board made the annual process stronger (1.5); alignment with a price
+    moved it to the preset's 0.4; interactions with stakes made the joint workshops earn a
+    little in the mature market too (0.6, the preset a little ahead); effort overruns,
+    mandatory work and the costs of the practice (issue 13 items 4 and 5) bring it back to the
+    preset's 0.4 or below, and at 0.6 annual now wins (next test).
     """
-    _ties("quarterly_less_costly")
-
-
-def test_counter_case_quarterly_okr_is_only_a_little_ahead_of_the_typical_annual_process_in_a_mature_market():
-    """With its preset costs (0.4 team-weeks per planning event), quarterly_okr is ahead of the
-    typical annual process in a mature market (few shifts, few new ideas) by little: its
-    interval lies above zero and its mean below 5% of annual's value at every seed.  There is
-    little news to react to and alignment costs about what it earns; what is left is mostly
-    the joint workshops finding dependencies and conflicts before late integration costs
-    rework (docs/model.md 11).  Before interactions had stakes it was a tie within ±2%; the tie
-    is now at 0.6 team-weeks per planning event (previous test)."""
     def claim(seed: int) -> dict:
-        row = _total(_mature(seed), "quarterly_preset")
-        assert row["ci_low"] > 0 and row["rel_mean"] < 0.05, f"quarterly_preset: {numbers(row)}"
-        return row
+        res = tie(_mature(seed), "quarterly_preset", share=TIE_SHARE)
+        assert res["ci_high"] < res["margin"] and res["mean_diff"] > -res["margin"], f"quarterly_preset: {numbers(res)}"
+        return res
 
     over_seeds(claim)
+
+
+def test_counter_case_annual_wins_in_a_mature_market_at_a_slightly_higher_planning_cost():
+    """At 0.6 team-weeks per planning event (half again the preset's cost) quarterly_okr loses
+    to the typical annual process in a mature market, CI below zero at every seed: where there
+    is little news to react to, a small difference in what planning costs decides."""
+    _loses("quarterly_less_costly")
 
 
 def test_counter_case_quarterly_cycles_alone_with_costly_planning_loses():
@@ -316,17 +315,29 @@ ABLATIONS = [
 #: Claims the current model fails, with its numbers; strict, so the marker must go once it passes.
 MODEL_1_DEFECTS: dict[tuple[str, str, str, str], pytest.MarkDecorator] = {
     # (alignment alone shortening the adaptation lag after the disruption failed at one seed
-    # until interactions had stakes, issue 13; it holds at every seed since)
+    # until interactions had stakes, issue 13; it holds at every seed since, at 120 replications)
+    #
+    # Since effort overruns its estimates (issue 13 item 4) the cadence alone still moves both
+    # KPIs the right way at every seed, but not clearly at one: work in flight overruns for every
+    # policy, planners believe it nearly done (they see the share done, not the overrun, 7.2), so
+    # quarterly cycles stop less of the old themes' work and a new strategy reaches the teams
+    # late whatever the process.  With exact estimates the lag falls by 8.7-13.1 weeks at seeds
+    # 1-3 (80 replications, measured 2026-12-03).
+    ("agility", "dynamic", "aligned_capacity_share", "up"): pytest.mark.xfail(strict=True, reason=(
+        "seed 2: +0.0077 [-0.0021, +0.0176] at 120 replications (seeds 1, 3 above zero); since effort overruns")),
+    ("agility", "disruption", "adaptation_lag_weeks", "down"): pytest.mark.xfail(strict=True, reason=(
+        "seed 3: -4.0 weeks [-8.9, +0.8] at 120 replications (seeds 1, 2 below zero); since effort overruns")),
 }
 
 
 @functools.cache
 def _ablations(scenario: str, seed: int) -> Comparison:
-    """Every single-effect policy a claim needs in `scenario`, against annual: 80 replications
+    """Every single-effect policy a claim needs in `scenario`, against annual: 120 replications
     (alignment's lead-time effect is about a week, -0.7 to -1.5 at seeds 1-3; 40 replications
-    left its interval touching zero at seed 1 once knowledge began to age)."""
+    left its interval touching zero at seed 1 once knowledge began to age, and 80 left agility's
+    effect on the aligned share touching zero at seed 2 once effort overran its estimates)."""
     effects = sorted({effect for effect, s, _, _ in ABLATIONS if s == scenario})
-    return compare(scenario, ["annual", *(f"only_{e}" for e in effects)], replications=80, seed=seed)
+    return compare(scenario, ["annual", *(f"only_{e}" for e in effects)], replications=120, seed=seed)
 
 
 @pytest.mark.parametrize(("effect", "scenario", "kpi", "direction"),
@@ -376,10 +387,12 @@ def test_selected_work_disappoints_and_learning_cures_it():
 
     40 replications per seed; "learning cures it" is a paired claim: the quarterly_okr
     policy, which learns, disappoints less than annual in the same worlds (CI below zero).
-    The curse is shown where business cases are the planners' only information
-    (`local_knowledge` 0): in the default world sponsors know part of what business cases
-    get wrong, and their weight in the ranking corrects part of the curse (annual's
-    disappointment roughly halves), so there only the cure is claimed.
+    The curse, and its cure, are shown where business cases are the planners' only
+    information (`local_knowledge` 0): in the default world sponsors know part of what business
+    cases get wrong, and their weight in the ranking corrects part of the curse (annual's
+    disappointment is a few hundredths of a log unit), so there learning is only required to
+    disappoint less on average (since mandatory work and effort overruns, issue 13 item 4, the
+    interval of that small difference touches zero at seed 3).
     """
     def disappointment(scenario: Scenario, policy: str, seed: int) -> np.ndarray:
         return np.array([np.nanmean(okrsim.simulate(scenario, Policy.preset(policy),
@@ -396,8 +409,9 @@ def test_selected_work_disappoints_and_learning_cures_it():
             m, lo, hi, n = mean_ci(naive)
             msg = f"{name}: naive mean={m:.4g} ci=[{lo:.4g}, {hi:.4g}] n={n}; learning - naive: {numbers(cure)}"
             if name == "business cases only":
-                assert lo > 0, msg
-            assert cure["ci_high"] < 0, msg
+                assert lo > 0 and cure["ci_high"] < 0, msg
+            else:
+                assert cure["mean_diff"] < 0, msg
             out[name] = {"naive": (m, lo, hi), "cure": cure}
         return out
 
@@ -498,10 +512,12 @@ def test_annual_gates_beats_the_typical_annual_process_in_the_default_world():
 
 
 #: Scenario presets on which quarterly_okr is clearly ahead of both baselines (CI above zero,
-#: absolute and relative, at every seed); on `mature` it ties the typical annual process
-#: (test_counter_case_quarterly_okr_ties_the_typical_annual_process_in_a_mature_market), on
+#: absolute and relative, at every seed); on `stable` it is not worse and at most a little ahead
+#: (test_quarterly_is_not_worse_in_a_calm_market; clearly ahead until effort overruns, mandatory
+#: work and the costs of the practice, issue 13), on `mature` it ties the typical annual process
+#: (test_counter_case_quarterly_okr_is_at_best_level_with_the_typical_annual_process_in_a_mature_market), on
 #: `mature_independent` annual_gates is at least as good (the counter-case).
-QUARTERLY_AHEAD = ("stable", "dynamic", "turbulent", "disruption")
+QUARTERLY_AHEAD = ("dynamic", "turbulent", "disruption")
 
 
 @pytest.mark.parametrize("scenario", QUARTERLY_AHEAD)
@@ -517,6 +533,19 @@ def test_quarterly_advantage_against_both_baselines(scenario):
         for r in rows.values():
             assert r["ci_low"] > 0 and r["rel_ci_low"] > 0, msg
         return rows
+
+    over_seeds(claim)
+
+
+def test_quarterly_is_not_worse_in_a_calm_market():
+    """In `stable` (few shifts, a slow flow of new ideas) quarterly_okr is not worse than the
+    typical annual process by more than 2% of its value (the lower end of the relative CI above
+    -2%) and at most a little ahead (mean below 3%) at every seed: little news to react to, while
+    the quarterly practice's costs remain."""
+    def claim(seed: int) -> dict:
+        row = _three("stable", seed).versus("quarterly_okr", "annual")
+        assert row["rel_ci_low"] > -TIE_SHARE and row["rel_mean"] < 0.03, numbers(row)
+        return row
 
     over_seeds(claim)
 
@@ -764,6 +793,49 @@ def test_transparency_pays_where_interactions_have_stakes():
 
 
 @functools.cache
+def _it(regime: str, seed: int) -> Comparison:
+    return _tables().it_realities(regime, seed)
+
+
+def test_it_realities_shrink_the_quarterly_advantage_without_reversing_it():
+    """IT-portfolio realities (issue 13 item 4; docs/model.md 11): against annual_gates, the
+    quarterly advantage is larger without effort overruns and mandatory work than with the
+    defaults, and smaller again with poor effort estimates, heavy regulation or teams that spend
+    half their time on run work, at every seed; its mean stays above zero in each."""
+    def claim(seed: int) -> dict:
+        rows = {r: _it(r, seed).versus("quarterly_okr", "annual_gates") for r in _tables().IT_REGIMES}
+        msg = "; ".join(f"{r}: {numbers(v)}" for r, v in rows.items())
+        default = rows["default (`dynamic`)"]["mean_diff"]
+        assert rows["without them"]["mean_diff"] > default, msg
+        for regime in ("poor effort estimates", "heavy regulation", "teams that also run"):
+            assert 0 < rows[regime]["mean_diff"] < default, msg
+        return rows
+
+    over_seeds(claim)
+
+
+@functools.cache
+def _practice(regime: str, seed: int) -> Comparison:
+    return _tables().practice_costs(regime, seed)
+
+
+def test_renegotiation_weighs_on_the_quarterly_practice():
+    """Costs of the practice (issue 13 item 5; docs/model.md 7.10): renegotiating work in flight
+    at every re-plan (0.2 team-weeks per team and initiative) cuts quarterly_okr's advantage over
+    annual_gates by more than a third at every seed, because the quarterly practice re-plans
+    twice as often; leaders' attention, which annual_gates pays as often, moves it far less."""
+    def claim(seed: int) -> dict:
+        rows = {r: _practice(r, seed).versus("quarterly_okr", "annual_gates") for r in _tables().PRACTICE_REGIMES}
+        msg = "; ".join(f"{r}: {numbers(v)}" for r, v in rows.items())
+        default = rows["default (`dynamic`)"]["mean_diff"]
+        assert rows["costly renegotiation"]["mean_diff"] < 2 / 3 * default, msg
+        assert abs(rows["costly attention"]["mean_diff"] - default) < default - rows["costly renegotiation"]["mean_diff"], msg
+        return rows
+
+    over_seeds(claim)
+
+
+@functools.cache
 def _decomposition(scenario: str):
     return _tables().decomposition(scenario)
 
@@ -791,5 +863,5 @@ def test_docs_model_numbers_are_what_the_model_gives():
     new = tables.render(text, _three, lambda rate, seed: _growth(Scenario().replace({"market.shift_rate": rate}), seed),
                         _counter, _alignment, _decay, get_scores=_scores, get_programmes=_programmes,
                         get_checkins=_checkins, get_transparency=_transparency,
-                        get_decomposition=_decomposition)
+                        get_decomposition=_decomposition, get_it=_it, get_practice=_practice)
     assert new == text, "docs/model.md is stale: run python scripts/model_tables.py"

@@ -5,7 +5,8 @@
 # `notebooks/01_agility.ipynb`.
 #
 # Quarterly cycles are not free. Here planning is heavy: `heavy_okr` is the quarterly OKR policy
-# with 2 team-weeks of planning per team per quarter (compliance reviews, big-room planning, ...).
+# with a team-week of planning per team per quarter (compliance reviews, big-room planning, ...),
+# four times a year what the annual plan spends once.
 # In a world where nothing moves, that time is wasted; in a turbulent one, re-deciding often pays.
 # Somewhere in between lies a **break-even**.
 #

@@ -91,7 +91,7 @@ check("07-client", PROPOSAL)
 # %% [markdown] solution
 # ## For the discussion
 #
-# * At the client's prices the textbook quarterly OKR policy spends about 12% of capacity on
+# * At the client's prices the textbook quarterly OKR policy spends about 15% of capacity on
 #   overhead: over the CFO's limit. Good designs keep what earns most (alignment: strategy over
 #   sponsor power and history; learning loops, valuable with noisy business cases) and buy agility
 #   more cheaply (a semi-annual cycle, or quarterly with light workshops).

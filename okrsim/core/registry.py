@@ -267,9 +267,15 @@ REGISTRY: tuple[ParamSpec, ...] = (
     _p("portfolio", "dependency_rate", "float", 0.3, 0, 5, "per idea", "expected blocking dependencies an idea has on earlier ideas: it delivers its value only once they are delivered"),
     _p("portfolio", "interaction_locality", "float", 0.5, 0, 1, "share", "share of conflicts, synergies and dependencies between ideas of the same theme (the rest pair ideas at random)"),
     _p("portfolio", "rework_share", "float", 0.2, 0, 1, "share", "integration rework, as a share of an initiative's effort, its teams spend when a conflict with a live initiative or a blocking dependency surfaces only at its delivery instead of in a joint workshop"),
+    _p("portfolio", "effort_noise", "float", 0.4, 0, 2, "log-sd", "noise of effort estimates: the spread of log(actual / estimated effort) around effort_bias (0 = effort known exactly)"),
+    _p("portfolio", "effort_bias", "float", 0.2, 0, 2, "log", "systematic underestimation of effort: the median initiative needs exp(effort_bias) times its estimate (0 = unbiased)"),
+    _p("portfolio", "mandatory_share", "float", 0.1, 0, 0.5, "share", "share of the teams' change capacity (or of the ideas' work, if they demand less) that mandatory work (regulation, compliance) demands on average: each idea is mandatory with the probability that makes it so; mandatory work is due by a deadline whatever it is worth, so every policy ranks it first, earliest deadline first"),
+    _p("portfolio", "deadline_weeks", "float", 26.0, 1, 156, "weeks", "mean weeks from a mandatory idea's arrival to its deadline (spread evenly from half to one and a half times this)"),
+    _p("portfolio", "late_penalty", "float", 1.0, 0, 20, "x median/week", "penalty, in median value rates per week, while a mandatory initiative is past its deadline (fines, manual workarounds)"),
     _p("portfolio", "waste_hurdle", "float", 0.25, 0, 10, "x median", "delivered work counts as waste below this share of the median idea's value per effort"),
     # organisation ------------------------------------------------------------------------
     _p("organisation", "n_teams", "int", 8, 1, 50, "teams", "number of delivery teams (one team-week of capacity each per week)"),
+    _p("organisation", "run_share", "float", 0.0, 0, 0.9, "share", "share of each team's capacity that run work (operations, maintenance, incidents) takes before any change work; the portfolio's work and the time its planning events cost share the rest (0 = dedicated change teams)"),
     _p("organisation", "wip_limit", "int", 2, 1, 10, "initiatives", "initiatives a team works on at once (capacity is shared)"),
     _p("organisation", "sponsor_spread", "float", 0.5, 0, 3, "log-sd", "spread of sponsors' political power over ideas"),
     _p("organisation", "sponsor_legacy", "float", 1.0, 0, 3, "exponent", "how much sponsor power follows the themes that were strong at week 0 (established business lines)"),
@@ -278,6 +284,9 @@ REGISTRY: tuple[ParamSpec, ...] = (
     _p("organisation", "politics_floor", "float", 0.2, 0, 1, "weight", "lowest weight sponsor power keeps in portfolio decisions, whatever weight the process aims for: how far OKRs (or any process) really reduce politics"),
     _p("organisation", "goal_displacement", "float", 0.1, 0, 1, "log", "how far key-result measures overstate the value of work on the cycle's objectives: teams move the metric more than the value it stands for (0 = measures are unbiased)"),
     _p("organisation", "commitment_loss", "float", 0.1, 0, 1, "share", "share of a delivered initiative's value lost when sponsors have no say in decisions (political weight 0); sponsors who shaped a decision drive its benefits"),
+    _p("organisation", "okr_adoption_cycles", "float", 1.0, 0, 8, "cycles", "half-life, in OKR cycles, of an organisation's inexperience with OKRs: in its first cycles key results measure worse and objectives focus less (0 = practised from the start)"),
+    _p("organisation", "attention_cost", "float", 0.5, 0, 4, "team-weeks", "leaders' and architects' time per planning event, reforecast and stage gate, for the organisation as a whole (not per team), taken from the delivery capacity, shared equally by the teams"),
+    _p("organisation", "renegotiation_cost", "float", 0.05, 0, 1, "team-weeks", "capacity each team of an initiative in flight spends at every re-plan (a planning event after the first, or a reforecast) to re-confirm its scope, dates and people with its sponsor"),
     # horizon -----------------------------------------------------------------------------
     _p("horizon", "weeks", "int", 156, 13, 1040, "weeks", "simulated time"),
     # policy: agility ---------------------------------------------------------------------

@@ -33,6 +33,8 @@ SOURCES: tuple[str, ...] = (
     "leading",  # the noise of key results' leading measures, one draw per idea
     "dependencies",  # which ideas block which, and how visible each dependency is
     "locality",  # which interactions pair ideas of the same theme, and which partner
+    "effort",  # how far each idea's actual effort departs from its estimate, one draw per idea
+    "mandatory",  # which ideas are mandatory, and each one's deadline, two draws per idea
 )
 
 SeedLike = int | np.random.SeedSequence

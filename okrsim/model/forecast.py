@@ -8,12 +8,13 @@ at what it *forecasts* to deliver, the way teams plan a committed goal from thei
 capacity equally over its parts (the same rule as `okrsim.model.teams.Team`), after paying what
 it owes; an initiative is forecast done when its last team's part is.  The forecast knows what
 the planners know (effort and the plan), not what will happen (arrivals taken ad hoc, stops,
-partners' syncing, market shifts), and it runs at the team's learned pace.
+partners' syncing, market shifts, how far the effort estimates are off), and it runs at
+the team's learned pace, which absorbs the estimates' systematic overrun.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 __all__ = ["forecast_parts"]
 
@@ -22,7 +23,8 @@ _EPS = 1e-9
 
 
 def forecast_parts(active: Mapping[int, float], queue: Iterable[int], pending: Mapping[int, Mapping[int, float]],
-                   team: int, debt: float, wip: int, weeks: float, pace: float = 1.0) -> dict[int, float]:
+                   team: int, debt: float, wip: int, weeks: float, pace: float = 1.0,
+                   ratio: Sequence[float] | None = None) -> dict[int, float]:
     """When one team is forecast to finish each of its parts within `weeks`.
 
     Parameters
@@ -43,6 +45,9 @@ def forecast_parts(active: Mapping[int, float], queue: Iterable[int], pending: M
         Forecast horizon (the cycle).
     pace : float
         Team-weeks of work per week the forecast assumes (1 = the nominal capacity).
+    ratio : sequence of float, optional
+        Estimated / actual effort of each idea: the forecast works with the effort planners
+        believe (default: the actual effort).
 
     Returns
     -------
@@ -53,7 +58,7 @@ def forecast_parts(active: Mapping[int, float], queue: Iterable[int], pending: M
     if pace <= 0:
         return {}
     t = debt / pace
-    work = dict(active)
+    work = dict(active) if ratio is None else {i: r * ratio[i] for i, r in active.items()}
     order = iter(queue)
     done: dict[int, float] = {}
     while True:
@@ -63,7 +68,7 @@ def forecast_parts(active: Mapping[int, float], queue: Iterable[int], pending: M
                 break
             part = pending[i].get(team)
             if part is not None and i not in work:
-                work[i] = part
+                work[i] = part if ratio is None else part * ratio[i]
         if not work:
             return done
         smallest = min(work.values())

@@ -19,6 +19,7 @@ from okrsim.model.ideas import SECONDARY_WEIGHT
 
 __all__ = [
     "FUNDED_FIRST",
+    "MANDATORY_FIRST",
     "PRIOR_OBSERVATIONS",
     "STOP_RATIO",
     "SYNC_BOOST",
@@ -32,7 +33,9 @@ __all__ = [
     "interaction_adjustment",
     "leading_sd",
     "learn",
+    "mandatory_key",
     "objectives",
+    "okr_maturity",
     "priority",
     "should_stop",
     "theme_shares",
@@ -47,6 +50,9 @@ __all__ = [
 PRIOR_OBSERVATIONS = 4.0
 #: Log-priority offset that puts work funded by its theme's budget ahead of other work.
 FUNDED_FIRST = 100.0
+#: Priority above any other for mandatory work (less its deadline in weeks): regulation is
+#: served first, earliest deadline first, by every policy.
+MANDATORY_FIRST = 1.0e4
 #: Log-priority bonus, times horizontal alignment, for parts a partner team already started.
 SYNC_BOOST = 3.0
 #: Running work is stopped only if its value per remaining effort fell below this share of
@@ -155,6 +161,39 @@ def theme_weights(theme: np.ndarray, theme2: np.ndarray, n_themes: int) -> np.nd
 def objectives(perceived: np.ndarray, n_objectives: int) -> np.ndarray:
     """The OKR objectives: the `n_objectives` themes that look most attractive (stable order)."""
     return (-perceived).argsort(kind="stable")[:n_objectives]
+
+
+def okr_maturity(cycle_index: int, tau: float) -> float:
+    """How well an organisation practises OKRs in its cycle `cycle_index` (0 = its first):
+    ``1 - 0.5 ** ((cycle_index + 1) / tau)``, exactly 1 when `tau` is 0.
+
+    Parameters
+    ----------
+    cycle_index : int
+        The OKR cycle in force (`OkrCycle.index`), counted from 0.
+    tau : float
+        ``organisation.okr_adoption_cycles``: the half-life, in cycles, of the inexperience.
+
+    Returns
+    -------
+    float
+        In (0, 1]: the share of a practised organisation's OKR mechanics it gets (its focus
+        boost, the precision of its key results' leading measures; goal displacement is
+        divided by it).
+
+    Notes
+    -----
+    Practitioners say OKRs "work from the second cycle": the first cycle's objectives are
+    too many or too vague, its key results measure activity, and teams learn to read and
+    set them by doing it.  No published adoption curve or failure rate was found, so the
+    curve is the simplest one with that shape: inexperience halves every `tau` cycles (at
+    `tau` 1 the maturity is 0.5, 0.75, 0.875, ...).  It counts cycles, not weeks, because
+    an organisation learns the practice by going through it: a quarterly organisation
+    matures in a quarter of the calendar time an annual one needs.
+    """
+    if tau <= 0:
+        return 1.0
+    return 1.0 - 0.5 ** ((cycle_index + 1) / tau)
 
 
 def interaction_adjustment(
@@ -281,6 +320,17 @@ def funded(themes: np.ndarray, remaining: np.ndarray, budget: np.ndarray, capaci
     return spent_before < budget[themes] * capacity
 
 
+def mandatory_key(mandatory: np.ndarray, deadline: np.ndarray) -> np.ndarray:
+    """Priority added to every idea: ``MANDATORY_FIRST - deadline`` for mandatory ideas, 0.0
+    for the rest.
+
+    Mandatory work is not ranked by what it is worth: a regulation must be met whatever its
+    business case says, so every policy serves it first, earliest deadline first (the
+    schedule that misses fewest deadlines on one machine).  Adding exactly 0.0 leaves every
+    other priority as it was."""
+    return np.where(mandatory, MANDATORY_FIRST - np.where(mandatory, deadline, 0.0), 0.0)
+
+
 def within_capacity(remaining_effort: np.ndarray, capacity: float) -> np.ndarray:
     """Mask of the items, given in priority order, that start before `capacity` team-weeks are used."""
     return remaining_effort.cumsum() - remaining_effort < capacity
@@ -303,10 +353,11 @@ def weigh_evidence(belief: np.ndarray, measure: np.ndarray, measure_sd: np.ndarr
     return belief + prior / (prior + measure_sd**2) * (measure - belief)
 
 
-def finish_weeks(remaining: float, n_teams: int, wip: int) -> float:
+def finish_weeks(remaining: float, n_teams: int, wip: int, speed: float = 1.0) -> float:
     """Weeks an initiative's teams need for its `remaining` effort when each gives it its usual
-    share of capacity (one part among `wip`): the horizon over which stopping it is judged."""
-    return wip * remaining / max(n_teams, 1)
+    share of its change capacity `speed` (one part among `wip`): the horizon over which
+    stopping it is judged."""
+    return wip * remaining / (max(n_teams, 1) * speed)
 
 
 def should_stop(priority: float, effort: float, remaining: float, marginal: float, political_weight: float) -> bool:

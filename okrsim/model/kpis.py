@@ -71,6 +71,8 @@ KPIS: tuple[KpiSpec, ...] = (
             "conflicts discovered by workshops before both sides were delivered"),
     KpiSpec("conflicts_caught_late", "conflicts", "lower", "conflicts that surfaced only when both sides were live"),
     KpiSpec("synergy_value", "value", "higher", "value from synergies between delivered initiatives"),
+    KpiSpec("deadline_penalty", "value", "lower",
+            "value lost to penalties while mandatory work was past its deadline (included in total_value)"),
     KpiSpec("estimation_error", "log ratio", "lower", "mean absolute log error of planners' value beliefs at the end"),
     KpiSpec("okr_score_mean", "score", "higher", "mean key-result score (0-1) of completed OKR cycles"),
     KpiSpec("initiatives_delivered", "initiatives", "higher", "initiatives delivered within the horizon"),
@@ -308,8 +310,8 @@ def compute_kpis(record: RunRecord) -> dict[str, float]:
     started = ~np.isnan(record.start_week)
     lead = record.delivery_week[delivered] - record.ideas.arrival[delivered]
     return {
-        "total_value": float(tl["value"].sum() + tl["synergy"].sum()),
-        "end_value_rate": float(tl["value"][-1] + tl["synergy"][-1]),
+        "total_value": float(tl["value"].sum() + tl["synergy"].sum() - tl["penalty"].sum()),
+        "end_value_rate": float(tl["value"][-1] + tl["synergy"][-1] - tl["penalty"][-1]),
         "aligned_capacity_share": min(1.0, float(aligned / work_total)) if work_total > 0 else math.nan,
         "adaptation_lag_weeks": float(np.mean(lags)) if (lags := adaptation_lags(record)) else math.nan,
         "waste_share": float(wasted / capacity),
@@ -318,6 +320,7 @@ def compute_kpis(record: RunRecord) -> dict[str, float]:
         "conflicts_caught_early": float(record.caught_early),
         "conflicts_caught_late": float(record.caught_late),
         "synergy_value": float(tl["synergy"].sum()),
+        "deadline_penalty": float(tl["penalty"].sum()),
         "estimation_error": belief_error(record, record.final_beliefs, record.n_known),
         "okr_score_mean": float(np.mean(scores)) if scores else math.nan,
         "initiatives_delivered": float(len(delivered)),

@@ -23,7 +23,10 @@ class Ledger:
 
     Columns, for ``K`` themes: value rate per theme (``0 .. K-1``, value at attractiveness 1),
     synergy rate per theme (``K .. 2K-1``), work per theme (``2K .. 3K-1``, team-weeks per
-    week), then overhead, switching and idle capacity (team-weeks per week).
+    week), then overhead, switching and idle capacity (team-weeks per week), then the penalty
+    rate of mandatory work past its deadline (value per week, whatever the market does), then
+    run work and mandatory work (team-weeks per week; mandatory work is not in the work per
+    theme, which is the work the organisation chose).
 
     Parameters
     ----------
@@ -36,7 +39,8 @@ class Ledger:
         self.k, self.weeks = n_themes, weeks
         self.value_col, self.synergy_col, self.work_col = 0, n_themes, 2 * n_themes
         self.overhead_col, self.switching_col, self.idle_col = 3 * n_themes, 3 * n_themes + 1, 3 * n_themes + 2
-        self.width = 3 * n_themes + 3
+        self.penalty_col, self.run_col, self.mandatory_col = 3 * n_themes + 3, 3 * n_themes + 4, 3 * n_themes + 5
+        self.width = 3 * n_themes + 6
         self.times: list[float] = []
         self.cols: list[int] = []
         self.deltas: list[float] = []
@@ -63,9 +67,12 @@ class Ledger:
         -------
         timeline : dict
             ``value``, ``synergy`` (value earned in each week, at the attractiveness in force
-            at each instant), ``overhead``, ``switching``, ``idle`` (team-weeks in each week).
+            at each instant), ``overhead``, ``switching``, ``idle`` (team-weeks in each week),
+            ``penalty`` (value lost in each week to mandatory work past its deadline), ``run``
+            and ``mandatory`` (team-weeks of run work and of mandatory work in each week).
         theme_capacity : ndarray, shape (weeks, K)
-            Team-weeks spent on each theme's initiatives in each week.
+            Team-weeks spent on each theme's discretionary initiatives in each week (mandatory
+            work is in the timeline's ``mandatory``).
         """
         weeks, k = self.weeks, self.k
         t = np.fromiter(self.times, float, len(self.times))
@@ -94,6 +101,9 @@ class Ledger:
             "overhead": per_week[:, self.overhead_col],
             "switching": per_week[:, self.switching_col],
             "idle": per_week[:, self.idle_col],
+            "penalty": per_week[:, self.penalty_col],
+            "run": per_week[:, self.run_col],
+            "mandatory": per_week[:, self.mandatory_col],
         }
         return timeline, per_week[:, 2 * k:3 * k]
 

@@ -64,10 +64,15 @@ class Planner:
         # Staleness enters as slope * arrival: the common -slope * t shifts every idea alike.
         #: the weight sponsor power really has (the policy's aim, at least the organisation's floor)
         self.political_weight = w = gov.effective_political_weight(policy.political_weight, org.politics_floor)
-        self.static_priority = (1.0 - w) * (self.stale_slope * ideas.arrival - np.log(ideas.effort)) + w * ideas.log_sponsor
+        # planners rank by the effort they estimate; mandatory work comes first, earliest
+        # deadline first (`governance.mandatory_key`: 0.0 for the rest)
+        mandatory = gov.mandatory_key(world.mandatory, world.deadline)
+        self.static_priority = ((1.0 - w) * (self.stale_slope * ideas.arrival - np.log(world.effort_estimate))
+                                + w * ideas.log_sponsor + mandatory)
         self.local_key = (1.0 - policy.horizontal_alignment) * org.local_priority_spread * ideas.local
-        # the team's own pull for ad-hoc intake: local preference and sponsor power, no strategy
-        self.intake_key = w * ideas.log_sponsor[:, None] + self.local_key
+        # the team's own pull for ad-hoc intake: local preference and sponsor power, no
+        # strategy; teams know their regulatory deadlines too
+        self.intake_key = (w * ideas.log_sponsor + mandatory)[:, None] + self.local_key
         self.sync_boost = policy.horizontal_alignment * gov.SYNC_BOOST
         self.team_key = np.full((ideas.n, org.n_teams), -np.inf)  # each team's planned priority of each idea
         # ideas known at the last plan are the planned ones, with the log value the plan believed
@@ -91,6 +96,12 @@ class Planner:
         #: weeks of the check-ins in the organisation's calendar (`simulation.review_calendar`)
         self.checkin_at = sorted(checkins)
         self.cycle: OkrCycle | None = None
+        #: each team's change capacity (team-weeks per week; run work takes the rest) and
+        #: the organisation's, which plans and budgets divide
+        self.speed = 1.0 - org.run_share
+        self.capacity = len(teams) * self.speed
+        #: estimated / actual effort of each idea, as a list (the forecast indexes single ideas)
+        self.effort_ratio = world.effort_ratio.tolist()
         #: team-weeks of work per week the delivery forecast assumes; retrospectives learn it
         self.pace = 1.0
         self.cycle_rows: list[tuple] = []
@@ -104,6 +115,7 @@ class Planner:
         # takes the known ideas' share (the same numbers, element by element).
         self.logv_all = world.log_estimate
         self.focus_goals: np.ndarray | None = None
+        self.focus_maturity = 1.0  # the maturity `focus_all` was computed with
         self.focus_all = np.zeros(ideas.n)
         self.weight_all = np.zeros(ideas.n)
         # Key results' leading measures read at check-ins: the last reading of each idea read
@@ -113,6 +125,13 @@ class Planner:
         self.reading = np.zeros(ideas.n)
         self.reading_sd = np.zeros(ideas.n)
         self.was_read = np.zeros(ideas.n, dtype=bool)
+        # Costs of the practice (docs/model.md 7.10).  The OKR adoption curve: how well the
+        # cycle in force is practised (`governance.okr_maturity`, set when a plan opens a
+        # cycle).  It is the cost of *introducing* OKRs, so it applies to a policy that
+        # practises them (the one with check-ins on its key results); the annual processes
+        # plan with strategic themes as they always have, and are practised from the start.
+        self.adoption = org.okr_adoption_cycles if policy.checkin_weeks > 0 else 0.0
+        self.maturity = 1.0
 
     # ------------------------------------------------------------------------- the event
     def plan(self, t: int, kind: str = "plan") -> None:
@@ -127,6 +146,9 @@ class Planner:
         """
         pol, st = self.policy, self.initiatives
         full = kind == "plan"
+        # a re-plan reopens the commitments of work in flight (`renegotiate`): every planning
+        # event but the first (nothing is in flight yet) and every reforecast, not a stage gate
+        replan = kind == "reforecast" or (full and self.cycle is not None)
         if self.cycle is not None and (pol.checkin_weeks > 0 or kind == "gate"):
             # a planning event with check-ins reads the key results as a check-in does, and a
             # stage gate reviews the same evidence of value for the work it judges
@@ -147,6 +169,8 @@ class Planner:
             self.workshop(t, known, status)
             self.goals = gov.objectives(perceived, pol.n_objectives)
             self.next_plan = float(t + pol.cadence_weeks)
+            # the cycle this plan opens (`open_cycle`, below) is practised at its maturity
+            self.maturity = gov.okr_maturity(0 if self.cycle is None else self.cycle.index + 1, self.adoption)
         goals = self.goals
         self.events.append((t, "planning" if full else kind, -1, -1, float(pol.n_objectives)))
 
@@ -159,20 +183,22 @@ class Planner:
         if len(found):
             log_value = self.adjust_for_interactions(log_value, status, found, age)
         self.plan_logv = logv
-        remaining = self.remaining(cand)
+        remaining = self.believed_remaining(cand)
         weeks = self.next_plan - t
         pri, base, order, inside = self.rank(cand, log_value, remaining, weeks, rebudget=kind != "gate", t=t)
         planned = cand[order[inside]]
         if full:
             self.open_cycle(t)
-        self.marginal = base.item(order[inside][-1]) if len(planned) else -math.inf
+        self.marginal = self.marginal_priority(cand, base, order[inside])
         if pol.can_stop_running_work:
             self.stop_lost_work(t, cand, base, remaining, status, planned, order, weeks)
+        if replan and self.scenario.organisation.renegotiation_cost > 0:
+            self.renegotiate()  # after the stops: a stopped initiative paid its ramp-up instead
         self.build_queues(cand, pri)
         if full:
             self.set_key_results(t, goals, np.exp(logv - age) * attract)
         if kind != "gate":
-            self.reserve_left = pol.change_reserve * len(self.teams) * weeks if pol.change_board_weeks > 0 else 0.0
+            self.reserve_left = pol.change_reserve * self.capacity * weeks if pol.change_board_weeks > 0 else 0.0
             for team in self.teams:
                 team.intake.clear()
 
@@ -196,7 +222,11 @@ class Planner:
         The measure is the initiative's true log value off by `governance.leading_sd` of its
         progress (one standard-normal draw per idea, so readings converge as the work
         proceeds), and overstated by ``goal_displacement`` times its weight on the cycle's
-        objectives: teams move the key-result metric more than the value it stands for."""
+        objectives: teams move the key-result metric more than the value it stands for.  With
+        check-ins, an organisation still learning OKRs (`governance.okr_maturity` below 1)
+        reads with the noise and the displacement divided by its maturity: its key results
+        measure activity more than value, and planners who weigh the readings by precision
+        count them for less."""
         st, world = self.initiatives, self.world
         running = (np.frombuffer(st.status, np.int8, st.n_known) == IN_PROGRESS).nonzero()[0]
         if not len(running):
@@ -204,9 +234,14 @@ class Planner:
         progress = 1.0 - self.remaining(running) / world.ideas.effort[running]
         pf = self.scenario.portfolio
         sd = gov.leading_sd(progress, pf.leading_noise, pf.observation_noise)
+        maturity = self.maturity
+        if maturity < 1.0:
+            sd = sd / maturity  # an inexperienced organisation's key results measure worse (and it knows)
         measure = world.log_value[running] + sd * world.leading_z[running]
         displacement = self.scenario.organisation.goal_displacement
         if displacement > 0 and len(self.goals):
+            if maturity < 1.0:
+                displacement = displacement / maturity  # and it steers the metric more
             measure = measure + displacement * self.objective_weight(self.goals)[running]
         self.reading[running] = measure
         self.reading_sd[running] = sd
@@ -242,13 +277,18 @@ class Planner:
         base = (1.0 - self.political_weight) * log_value[ids] + self.static_priority[ids]
         self.events.append((t, "change_board", -1, -1, float(len(ids))))
         approved = []
-        priorities, effort_of = base.tolist(), ideas.effort.item
+        priorities, effort_of, mandatory = base.tolist(), self.world.effort_estimate.item, self.world.mandatory
         for n in (-base).argsort(kind="stable").tolist():
             i, b = requests[n], priorities[n]
             effort = effort_of(i)
-            if st.status[i] != WAITING or b <= self.marginal or effort > self.reserve_left:
+            if st.status[i] != WAITING:
                 continue
-            self.reserve_left -= effort
+            if not mandatory[i]:
+                if b <= self.marginal or effort > self.reserve_left:
+                    continue
+                self.reserve_left -= effort
+            # (mandatory work is approved whatever the reserve holds, and funded from a budget
+            # line of its own: regulation is not a change the reserve was kept for)
             st.approved[i] = 1
             self.board_logv[i] = float(logv[i])
             self.approvals.append((float(t), i, effort))
@@ -289,6 +329,11 @@ class Planner:
         costs planning, alignment and workshop time and the time of the cycle's check-ins
         (``checkin_cost`` each), a reforecast ``reforecast_cost``, a stage gate
         ``review_cost``; a retrospective or post-implementation review adds ``retro_cost``.
+        Each of the three also takes the leaders' and architects' time,
+        ``organisation.attention_cost`` for the whole organisation, from the teams' capacity in
+        equal shares: it does not grow with the number of teams, so a small organisation pays
+        more of it per team.  Check-ins and change boards take no such attention (a check-in
+        is the teams' own half hour, a change board's cost is its changes' ``change_cost``).
 
         Check-in time is booked with the planning event for the cycle ahead: owed as a debt
         at each check-in, it would wake every team for a few hours' work every time, which
@@ -300,9 +345,31 @@ class Planner:
         else:
             cost = pol.reforecast_cost if kind == "reforecast" else pol.review_cost
         cost += pol.retro_cost if retro else 0.0
+        attention = self.scenario.organisation.attention_cost
+        if attention > 0:
+            cost += attention / len(self.teams)
         if cost > 0:
             for team in self.teams:
                 team.overhead += cost
+
+    def renegotiate(self) -> None:
+        """A re-plan reopens what was promised for the work in flight: each team of every
+        initiative still in progress once the re-plan has stopped what it stops spends
+        ``organisation.renegotiation_cost`` re-confirming its scope, dates and people with the
+        sponsor.
+
+        The plan decides whether to stop running work, so the renegotiation follows that
+        decision: a stopped initiative is not renegotiated (its teams pay a ramp-up instead).
+        Every team of the initiative pays, whether its part is done, running or still to
+        start, because each holds a commitment to it.  `plan` calls this at re-plans only (a
+        planning event after the first, a reforecast): a stage gate reviews the plan's own
+        work against the commitments in force and reopens none, and at the first plan nothing
+        is in flight."""
+        cost, st, teams = self.scenario.organisation.renegotiation_cost, self.initiatives, self.teams
+        idea_teams = self.world.ideas.teams
+        for i in (np.frombuffer(st.status, np.int8, st.n_known) == IN_PROGRESS).nonzero()[0].tolist():
+            for j in idea_teams[i]:
+                teams[j].overhead += cost
 
     # ------------------------------------------------------------------------- beliefs
     def believed_value(self, known: int, perceived: np.ndarray, goals: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -331,15 +398,27 @@ class Planner:
     def objective_weight(self, goals: np.ndarray) -> np.ndarray:
         """Every idea's weight on the objectives `goals` (its primary and secondary theme's
         shares of its value), and with it the OKR focus boost, computed once per set of
-        objectives."""
-        if goals is not self.focus_goals:
+        objectives and maturity.
+
+        An organisation still learning OKRs focuses less: the boost is
+        ``log1p(okr_focus * maturity * weight)`` (`governance.okr_maturity`)."""
+        if goals is not self.focus_goals or self.maturity != self.focus_maturity:
             world = self.world
             is_goal = np.zeros(self.k)
             is_goal[goals] = 1.0
             self.weight_all = world.w1 * is_goal.take(world.ideas.theme) + world.w2 * is_goal.take(world.t2)
-            self.focus_all = np.log1p(self.policy.okr_focus * self.weight_all)
-            self.focus_goals = goals
+            focus = self.policy.okr_focus
+            if self.maturity < 1.0:
+                focus = focus * self.maturity
+            self.focus_all = np.log1p(focus * self.weight_all)
+            self.focus_goals, self.focus_maturity = goals, self.maturity
         return self.weight_all
+
+    def believed_remaining(self, ids: np.ndarray) -> np.ndarray:
+        """The effort planners believe is left on each of `ids`: they see what share of the
+        work is done, but not that the estimate was wrong, so they scale the estimate by it
+        (`World.effort_ratio`)."""
+        return self.remaining(ids) * self.world.effort_ratio[ids]
 
     def remaining(self, ids: np.ndarray) -> np.ndarray:
         """Effort still to do on each of `ids`: pending parts plus what active parts lack."""
@@ -380,7 +459,7 @@ class Planner:
         since they last moved."""
         pol = self.policy
         weeks = float(pol.cadence_weeks) if weeks is None else weeks
-        capacity = len(self.teams) * weeks * self.commit
+        capacity = self.capacity * weeks * self.commit
         # Rank by value per total effort (WSJF): replanning with unchanged information must
         # not reorder work, so sunk effort only enters the decision to stop running work.
         pri = base = (1.0 - self.political_weight) * log_value[cand] + self.static_priority[cand]
@@ -404,6 +483,20 @@ class Planner:
             order = (-pri).argsort(kind="stable")
             inside = gov.within_capacity(remaining[order], capacity)
         return pri, base, order, inside
+
+    def marginal_priority(self, cand: np.ndarray, base: np.ndarray, inside: np.ndarray) -> float:
+        """Base priority of the lowest-ranked *discretionary* item among `inside` (positions
+        in `cand`, in priority order): what new or running work must beat.
+
+        Mandatory work inside the line is skipped: it is there for its deadline, not for what
+        it is worth, so it says nothing about the value a stop or a change would give up
+        (-inf when the line holds nothing else: then no work is stopped for its sake, and it
+        waits for a free place in the teams' queues)."""
+        mandatory = self.world.mandatory
+        for p in inside[::-1].tolist():
+            if not mandatory[cand.item(p)]:
+                return base.item(p)
+        return -math.inf
 
     def workshop(self, t: int, known: int, status: np.ndarray) -> None:
         """Joint OKR/portfolio workshop: each open pair of known ideas may be discovered."""
@@ -444,8 +537,8 @@ class Planner:
         if not (status[planned] == WAITING).any():
             return  # nothing better is waiting for the capacity
         in_plan = set(planned.tolist())
-        w, effort, idea_teams = self.political_weight, self.world.ideas.effort, self.world.ideas.teams
-        wip, capacity = self.scenario.organisation.wip_limit, len(self.teams) * self.commit
+        w, effort, idea_teams = self.political_weight, self.world.effort_estimate, self.world.ideas.teams
+        wip, capacity = self.scenario.organisation.wip_limit, self.capacity * self.commit
         position = np.empty(n, dtype=int)
         position[order] = np.arange(n)
         ordered_remaining = remaining[order]
@@ -454,12 +547,12 @@ class Planner:
             if i in in_plan:
                 continue
             marginal = self.marginal
-            finish = gov.finish_weeks(remaining.item(p), len(idea_teams[i]), wip)
+            finish = gov.finish_weeks(remaining.item(p), len(idea_teams[i]), wip, self.speed)
             if finish > weeks:  # its own capacity line
                 inside = gov.within_capacity(ordered_remaining, capacity * finish)
                 if inside[position[p]]:
                     continue
-                marginal = base.item(order[inside][-1])
+                marginal = self.marginal_priority(cand, base, order[inside])
             if gov.should_stop(base.item(p), effort.item(i), remaining.item(p), marginal, w):
                 ids.append(i)
         if ids:
@@ -520,8 +613,9 @@ class Planner:
         """The initiatives the teams are forecast to deliver in the next `weeks` (see
         `okrsim.model.forecast`), at the pace the organisation has learned."""
         pend, wip = self.initiatives.pend, self.scenario.organisation.wip_limit
+        ratio = self.effort_ratio
         finished = [forecast_parts(team.active, team.queue, pend, team.index, team.overhead + team.switching, wip,
-                                   weeks, self.pace) for team in self.teams]
+                                   weeks, self.pace * self.speed, ratio) for team in self.teams]
         # an initiative is done when every team with a part still to do finishes it in time
         teams, touched = self.world.ideas.teams, set()
         for part in finished:

@@ -50,6 +50,8 @@ class RunRecord:
     path: MarketPath
     attractiveness: np.ndarray
     ideas: Ideas
+    effort_estimate: np.ndarray
+    deadline: np.ndarray
     pairs: Interactions
     w1: np.ndarray
     w2: np.ndarray
@@ -124,23 +126,27 @@ class Run:
         a = r.attractiveness
         n_top = n_top_themes(a.shape[1])
         top = np.argsort(-a, axis=1, kind="stable")[:, :n_top]
-        work = r.theme_capacity.sum(axis=1)
+        chosen = r.theme_capacity.sum(axis=1)  # discretionary work: mandatory work has no choice of theme
+        work = chosen + tl["mandatory"]
         aligned = np.take_along_axis(r.theme_capacity, top, axis=1).sum(axis=1)
-        value = tl["value"] + tl["synergy"]
+        value = tl["value"] + tl["synergy"] - tl["penalty"]
         delivered = np.bincount(
             r.delivery_week[~np.isnan(r.delivery_week)].astype(int), minlength=r.weeks
         )[: r.weeks]
         with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(work > 0, np.minimum(aligned / np.where(work > 0, work, 1), 1.0), np.nan)
+            share = np.where(chosen > 0, np.minimum(aligned / np.where(chosen > 0, chosen, 1), 1.0), np.nan)
         return pd.DataFrame({
             "week": np.arange(r.weeks),
             "capacity": np.full(r.weeks, float(r.n_teams)),
             "work": work,
+            "mandatory_work": tl["mandatory"],
             "overhead": tl["overhead"],
             "switching": tl["switching"],
             "idle": tl["idle"],
+            "run": tl["run"],
             "value": value,
             "synergy_value": tl["synergy"],
+            "deadline_penalty": tl["penalty"],
             "cumulative_value": np.cumsum(value),
             "aligned_share": share,
             "delivered": np.cumsum(delivered),
@@ -179,6 +185,9 @@ class Run:
             "teams_needed": np.array([len(t) for t in ideas.teams[:n]]),
             "teams": [",".join(map(str, t)) for t in ideas.teams[:n]],
             "effort": ideas.effort[:n],
+            "effort_estimate": r.effort_estimate[:n],
+            "mandatory": np.isfinite(r.deadline[:n]),
+            "deadline_week": np.where(np.isfinite(r.deadline[:n]), r.deadline[:n], np.nan),
             "value_rate": ideas.value[:n],
             "estimate": ideas.value[:n] * np.exp(ideas.est_error[:n]),
             "sponsor_power": ideas.sponsor[:n],
@@ -208,7 +217,8 @@ class Run:
         rows = []
         for index, start, end, started, stopped, delivered, forecast, okr_score, beliefs, known, ids in r.cycles:
             ids = np.asarray(ids, dtype=int)
-            planned = ids[~np.isnan(r.selected_logv[ids])]  # ad-hoc intake was not chosen on estimates
+            # ad-hoc intake was not chosen on estimates, mandatory work not on value at all
+            planned = ids[~np.isnan(r.selected_logv[ids]) & ~np.isfinite(r.deadline[ids])]
             disappointment = float(np.mean(r.selected_logv[planned] - np.log(r.ideas.value[planned]))) if len(planned) else np.nan
             rows.append((index, start, end, started, stopped, delivered, forecast, belief_error(r, beliefs, known),
                          disappointment, okr_score))

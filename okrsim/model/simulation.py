@@ -131,11 +131,15 @@ class _Engine:
         self.initiatives = Initiatives(world.ideas, world.part_size, world.n_parts, scenario.portfolio.initial_backlog)
         pairs_needed = gov.workshops_needed(world.pairs.visibility, policy.transparency)
         self.pairs = PairState(pairs_needed, np.zeros(world.pairs.n), np.zeros(world.pairs.n, bool))
-        self.teams = [Team(j) for j in range(scenario.organisation.n_teams)]
+        #: change capacity of each team, team-weeks per week: run work takes the rest first
+        self.speed = speed = 1.0 - scenario.organisation.run_share
+        self.teams = [Team(j, speed=speed) for j in range(scenario.organisation.n_teams)]
         self.ledger = ledger = Ledger(scenario.market.n_themes, self.weeks)
-        self.overhead_rates = {ledger.overhead_col: 1.0}
-        self.switching_rates = {ledger.switching_col: 1.0}
-        self.idle_rates = {ledger.idle_col: 1.0}
+        self.overhead_rates = {ledger.overhead_col: speed}
+        self.switching_rates = {ledger.switching_col: speed}
+        self.idle_rates = {ledger.idle_col: speed}
+        if speed < 1.0:
+            ledger.change(0.0, ledger.run_col, (1.0 - speed) * len(self.teams))
         self.events: list[tuple[float, str, int, int, float]] = []
         self.counts: Counter[str] = Counter()
         #: the reviews between planning events: gates, reforecasts, check-ins
@@ -144,6 +148,9 @@ class _Engine:
                                checkins=[w for w, kind in self.reviews if kind == "checkin"])
         #: share of delivered value realised with the political weight in force (sponsor commitment)
         self.commitment = gov.commitment(self.planner.political_weight, scenario.organisation.commitment_loss)
+        #: the ledger column each idea's work is booked to: its theme's, or mandatory work's
+        #: (which no policy chooses by theme, so the alignment KPIs leave it out)
+        self.work_cols = np.where(world.mandatory, ledger.mandatory_col, ledger.work_col + world.ideas.theme).tolist()
         self.board_from = 0  # the first idea the change board has not yet decided
         #: dependents whose work is done, by the undelivered prerequisite they wait for, and
         #: how many prerequisites each still waits for
@@ -343,10 +350,10 @@ class _Engine:
             rates = self.switching_rates
         elif team.active:
             rates = {}
-            share = 1.0 / len(team.active)
-            theme, col = self.world.theme, self.ledger.work_col
+            share = self.speed / len(team.active)
+            cols = self.work_cols
             for i in team.active:
-                c = col + theme[i]
+                c = cols[i]
                 rates[c] = rates.get(c, 0.0) + share
         else:
             rates = self.idle_rates
@@ -520,12 +527,32 @@ class _Engine:
         self.counts["rework"] += 1
 
     # ------------------------------------------------------------------------- results
+    def book_penalties(self) -> None:
+        """Book the penalty of each mandatory initiative for the time it was past its deadline
+        within the horizon (from the deadline to its delivery, or to the end).
+
+        Booked once the run is over, because the penalty depends only on the delivery time,
+        which nothing in the run reads: the ledger integrates changes in time order whenever
+        they were recorded."""
+        pf, world, st = self.scenario.portfolio, self.world, self.initiatives
+        if pf.late_penalty <= 0:
+            return
+        rate, col = pf.late_penalty * pf.value_median, self.ledger.penalty_col
+        for i in np.flatnonzero(world.mandatory & (world.deadline < self.weeks)).tolist():
+            due, done = world.deadline.item(i), st.delivery[i]
+            if st.status[i] != DELIVERED:
+                self.ledger.change(due, col, rate)
+            elif done > due:
+                self.ledger.change(due, col, rate)
+                self.ledger.change(done, col, -rate)
+
     def record(self) -> RunRecord:
         """What the run leaves behind: the ledger integrated, the state as arrays."""
         planner, st, world = self.planner, self.initiatives, self.world
         c = planner.cycle
         if c is not None and c.start + self.policy.cadence_weeks <= self.weeks:
             planner.close_cycle(c.start + self.policy.cadence_weeks)
+        self.book_penalties()
         timeline, theme_capacity = self.ledger.weekly(world.path)
         all_ids = np.arange(world.ideas.n)
         return RunRecord(
@@ -534,6 +561,8 @@ class _Engine:
             path=world.path,
             attractiveness=world.attractiveness,
             ideas=world.ideas,
+            effort_estimate=world.effort_estimate,
+            deadline=world.deadline,
             pairs=world.pairs,
             w1=world.w1,
             w2=world.w2,
@@ -551,8 +580,10 @@ class _Engine:
             rate_changes=st.rate_changes,
             selected_logv=np.array(st.selected_logv),
             approved=np.array(st.approved, np.int8),
-            allocation=budget_allocation(planner.budget_rows, planner.approvals, world.theme, planner.commit,
-                                         len(self.teams), self.weeks),
+            # (mandatory changes are not a reallocation: no one chose their theme)
+            allocation=budget_allocation(planner.budget_rows,
+                                         [a for a in planner.approvals if not world.mandatory[a[1]]],
+                                         world.theme, planner.commit, len(self.teams), self.weeks),
             pair_found=self.pairs.found.copy(),
             cycles=planner.cycle_rows,
             scorecards=planner.scorecard_rows,

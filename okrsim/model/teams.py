@@ -1,8 +1,9 @@
 """Delivery teams: what each team is doing, and how its work advances between events.
 
-A team spends its capacity (one team-week per week) first on what it owes (planning overhead,
-then the ramp-up after stopped work), then shares it equally over its active parts
-(processor sharing, up to the WIP limit), else idles.  Between two events that mode is
+A team spends its change capacity (one team-week per week, less the share ``run_share`` that
+run work takes first) on what it owes (planning overhead, then the ramp-up after stopped
+work), then shares it equally over its active parts (processor sharing, up to the WIP limit),
+else idles.  Between two events that mode is
 constant, so a team's state advances in closed form and its next event is known exactly: the
 end of its debt, or the completion of its smallest part.  The SimPy process of a team
 (`okrsim.model.simulation`) sleeps until then, unless a plan, an arrival or a partner team
@@ -41,6 +42,9 @@ class Team:
         Whether pulling could find work (False until a plan, arrival or sync says otherwise).
     overhead, switching : float
         Team-weeks owed to planning events and to ramp-ups after stops.
+    speed : float
+        Change capacity, team-weeks per week (``1 - run_share``): what the team owes and
+        its parts advance at this rate.
     last : float
         Time the state was last advanced to.
     rates : dict
@@ -63,6 +67,7 @@ class Team:
     rates: dict[int, float] = field(default_factory=dict)
     process: Any = None
     sleeping: bool = False
+    speed: float = 1.0
 
     @property
     def in_debt(self) -> bool:
@@ -76,7 +81,7 @@ class Team:
         team's process wakes at every change of mode, and every other caller advances it
         within a sleep.
         """
-        dt = now - self.last if now > self.last else 0.0
+        dt = (now - self.last) * self.speed if now > self.last else 0.0
         self.last = now
         # (with dt = 0 this still clears a debt or a part within EPS of done: a wait shorter
         # than the clock's resolution would otherwise never pass)
@@ -103,9 +108,9 @@ class Team:
         """Weeks until the team's mode changes by itself: its debt is paid or a part finishes
         (infinite when it idles)."""
         if self.overhead > 0.0:
-            return self.overhead
+            return self.overhead / self.speed
         if self.switching > 0.0:
-            return self.switching
+            return self.switching / self.speed
         if self.active:
-            return min(self.active.values()) * len(self.active)
+            return min(self.active.values()) * len(self.active) / self.speed
         return math.inf

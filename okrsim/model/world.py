@@ -8,6 +8,7 @@ comparison's time without changing a single number.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -19,7 +20,7 @@ from okrsim.model.ideas import SECONDARY_WEIGHT, Ideas, Interactions, bias_path,
 from okrsim.model.kpis import weekly_attractiveness
 from okrsim.model.market import MarketPath, draw_market
 
-__all__ = ["World", "draw_world"]
+__all__ = ["World", "draw_world", "mandatory_chance"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,16 @@ class World:
         progress ``p`` is off by ``leading_sd(p) * leading_z`` (`okrsim.model.governance.leading_sd`),
         so successive readings of one idea converge on its true value.
     ideas : Ideas
+    effort_estimate : ndarray
+        The effort planners believe each idea needs: the actual effort divided by
+        ``exp(effort_bias + effort_noise * z)``, one draw per idea (most work overruns).
+    effort_ratio : ndarray
+        ``effort_estimate / effort``: planners see how much of an initiative's work is done as
+        a share, so what they believe remains is the actual remaining effort times this.
+    mandatory : ndarray of bool
+        Mandatory ideas (regulation): ranked first by every policy, earliest deadline first.
+    deadline : ndarray of float
+        Week each mandatory idea is due (infinite for the others).
     pairs : Interactions
     attractiveness : ndarray, shape (weeks, K)
         True attractiveness in force in each week.
@@ -68,6 +79,10 @@ class World:
     observed_error: np.ndarray
     leading_z: np.ndarray
     ideas: Ideas
+    effort_estimate: np.ndarray
+    effort_ratio: np.ndarray
+    mandatory: np.ndarray
+    deadline: np.ndarray
     pairs: Interactions
     attractiveness: np.ndarray
     log_value: np.ndarray
@@ -99,6 +114,27 @@ def draw_world(scenario: Scenario, seq: np.random.SeedSequence) -> World:
     return _draw(scenario.market, scenario.portfolio, scenario.organisation, scenario.horizon, key)
 
 
+def mandatory_chance(portfolio: Portfolio, organisation: Organisation) -> float:
+    """The chance that an idea is mandatory, such that mandatory work demands a share
+    ``mandatory_share`` of the teams' change capacity on average (or of the ideas' work, where
+    the ideas demand less than the capacity).
+
+    Regulation takes a share of the IT budget (compliance about 10% of banks' IT spend), not a
+    share of the ideas: with more ideas than capacity, or larger ones, a fixed share of ideas
+    would demand ever more of the capacity.  So the chance is the share times the change
+    capacity per week, divided by the effort the ideas bring per week (`idea_rate` times the
+    lognormal's mean effort) when that is larger; where ideas are scarce (a mature market) it
+    is the share itself, so that regulation does not become most of the little there is.
+    """
+    share = portfolio.mandatory_share
+    mean_effort = portfolio.effort_median * math.exp(portfolio.effort_sigma ** 2 / 2)
+    demand = portfolio.idea_rate * mean_effort
+    capacity = organisation.n_teams * (1.0 - organisation.run_share)
+    if share <= 0 or demand <= capacity:
+        return share
+    return share * capacity / demand
+
+
 @lru_cache(maxsize=16)
 def _draw(market: Market, portfolio: Portfolio, organisation: Organisation, horizon: Horizon,
           key: tuple) -> World:
@@ -111,6 +147,10 @@ def _draw(market: Market, portfolio: Portfolio, organisation: Organisation, hori
     # one draw per idea, in the order of the ideas (backlog first, then arrivals)
     observed_error = ideas.est_error + portfolio.observation_noise * rng["observation"].standard_normal(ideas.n)
     leading_z = rng["leading"].standard_normal(ideas.n)
+    effort_ratio = np.exp(-(portfolio.effort_bias + portfolio.effort_noise * rng["effort"].standard_normal(ideas.n)))
+    draws = rng["mandatory"].random((ideas.n, 2))
+    mandatory = draws[:, 0] < mandatory_chance(portfolio, organisation)
+    deadline = np.where(mandatory, ideas.arrival + portfolio.deadline_weeks * (0.5 + draws[:, 1]), np.inf)
     pairs = draw_interactions(portfolio, ideas.n, rng["conflicts"], rng["synergies"], rng["dependencies"],
                               ideas.theme, rng["locality"])
     partners: dict[int, list[int]] = {}
@@ -131,6 +171,10 @@ def _draw(market: Market, portfolio: Portfolio, organisation: Organisation, hori
         observed_error=observed_error,
         leading_z=leading_z,
         ideas=ideas,
+        effort_estimate=ideas.effort * effort_ratio,
+        effort_ratio=effort_ratio,
+        mandatory=mandatory,
+        deadline=deadline,
         pairs=pairs,
         attractiveness=weekly_attractiveness(weeks, path),
         log_value=log_value,

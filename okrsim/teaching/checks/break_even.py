@@ -28,9 +28,11 @@ ANNUAL = Policy.preset("annual")
 #: 03: turbulence has two sides in the kit (the stable/dynamic/turbulent presets move both): how
 #: often the market shifts and how fast new ideas arrive.  Turbulence t scales both from the
 #: `dynamic` preset (t = 1): shift_rate = 1.5 t per year, idea_rate = 1.5 t per week.  Quarterly
-#: OKR plans heavily (2 team-weeks per team per quarter) so that the break-even lies inside (0, 1).
+#: OKR plans heavily (1 team-week per team per quarter, two and a half times the preset's) so that
+#: the break-even lies inside the grid (it was 2 team-weeks until effort overruns, mandatory work
+#: and the costs of the practice, issue 13, moved the break-even above 0.7).
 DYNAMIC = Scenario.preset("dynamic")
-HEAVY_OKR = Policy.preset("quarterly_okr").replace({"planning_cost": 2.0}, name="heavy_okr")
+HEAVY_OKR = Policy.preset("quarterly_okr").replace({"planning_cost": 1.0}, name="heavy_okr")
 TURBULENCE_GRID = (0.1, 0.2, 0.3, 0.4, 0.5, 0.7)
 REPS_03, SEED_03 = 40, 303
 SLACK_03 = 0.05  # half the grid step a participant is asked to use
@@ -47,9 +49,11 @@ def turbulent_world(t: float, shifts: float | None = None, ideas: float | None =
 
 #: 04: the mature market, quarterly OKR and quarterly cycles alone, planning cost swept.
 MATURE = Scenario.preset("mature")
+#: (from 0: at the preset's 0.4 the practice ties the typical annual process in `mature`, so the
+#: band around the break-even reaches down close to free planning)
 COST_GRIDS = {
-    "quarterly_okr": (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.25, 1.5),
-    "only_agility": (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.25, 1.5),
+    "quarterly_okr": (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.25, 1.5),
+    "only_agility": (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.25, 1.5),
 }
 REPS_04, SEED_04 = 30, 404
 #: team-weeks around the band: the crossing moves by about 0.1-0.2 between seeds at 30 replications

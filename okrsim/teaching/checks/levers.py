@@ -89,7 +89,7 @@ def grade_alignment(answer: Any) -> Verdict:
             "now start shared work together (shorter lead times), but they still row towards the sponsors' "
             "favourites. Vertical alignment (what gets ranked first and funded) is the bigger loss here."),
             ("Look at the two levers that make capacity follow strategy rather than power and history.",), ref)
-    if recovered < 0:
+    if recovered < 0 and row["ci_high"] < 0:  # clearly worse, not a change too small to tell
         return Verdict(False, "worse", (
             f"Your levers make the portfolio worse ({100 * row['rel_mean']:+.1f}% total value). Check the direction of "
             "each lever: which values mean 'strategy decides' rather than 'power and history decide'?"),
