@@ -200,16 +200,20 @@ def checkins(regime: str, seed: int) -> Comparison:
                    replications=CHECKIN_REPLICATIONS, seed=seed)
 
 
+def _against_gates(over: dict[str, float], replications: int, seed: int) -> Comparison:
+    """annual_gates (baseline) and quarterly_okr in the default world changed by `over`."""
+    return compare(okrsim.Scenario().replace(over), ["annual_gates", "quarterly_okr"], replications=replications,
+                   seed=seed)
+
+
 def it_realities(regime: str, seed: int) -> Comparison:
     """The IT-realities comparison: annual_gates (baseline) and quarterly_okr in `regime`."""
-    scenario = okrsim.Scenario().replace(IT_REGIMES[regime])
-    return compare(scenario, ["annual_gates", "quarterly_okr"], replications=IT_REPLICATIONS, seed=seed)
+    return _against_gates(IT_REGIMES[regime], IT_REPLICATIONS, seed)
 
 
 def practice_costs(regime: str, seed: int) -> Comparison:
     """The practice-costs comparison: annual_gates (baseline) and quarterly_okr in `regime`."""
-    scenario = okrsim.Scenario().replace(PRACTICE_REGIMES[regime])
-    return compare(scenario, ["annual_gates", "quarterly_okr"], replications=PRACTICE_REPLICATIONS, seed=seed)
+    return _against_gates(PRACTICE_REGIMES[regime], PRACTICE_REPLICATIONS, seed)
 
 
 def transparency(regime: str, seed: int) -> Comparison:

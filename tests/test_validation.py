@@ -318,11 +318,11 @@ MODEL_1_DEFECTS: dict[tuple[str, str, str, str], pytest.MarkDecorator] = {
     # until interactions had stakes, issue 13; it holds at every seed since, at 120 replications)
     #
     # Since effort overruns its estimates (issue 13 item 4) the cadence alone still moves both
-    # KPIs the right way at every seed, but not clearly at one: work in flight overruns for every
-    # policy, planners believe it nearly done (they see the share done, not the overrun, 7.2), so
-    # quarterly cycles stop less of the old themes' work and a new strategy reaches the teams
-    # late whatever the process.  With exact estimates the lag falls by 8.7-13.1 weeks at seeds
-    # 1-3 (80 replications, measured 2026-12-03).
+    # KPIs the right way at every seed, but not clearly at one.  Overruns are the cause: with
+    # exact estimates the lag falls by 8.7-13.1 weeks at seeds 1-3 (80 replications, measured
+    # 2026-12-03 by switching each new mechanism off in turn).  Why they weaken it (a guess, not
+    # measured: planners see the share done, not the overrun, 7.2, so they stop less old work)
+    # is open.
     ("agility", "dynamic", "aligned_capacity_share", "up"): pytest.mark.xfail(strict=True, reason=(
         "seed 2: +0.0077 [-0.0021, +0.0176] at 120 replications (seeds 1, 3 above zero); since effort overruns")),
     ("agility", "disruption", "adaptation_lag_weeks", "down"): pytest.mark.xfail(strict=True, reason=(
