@@ -95,6 +95,20 @@ PROGRAMMES: dict[str, float] = {"portfolio.effort_median": 100.0, "portfolio.eff
                                 "portfolio.idea_rate": 0.2}
 PROGRAMME_REPLICATIONS = 30
 
+#: Increments (docs/model.md 7.8): quarterly_okr against annual_gates and against itself never
+#: stopping, INCREMENT_REPLICATIONS paired runs a seed, with indivisible initiatives (the
+#: default) and with a first increment (MVP) that earns half the value at 30% of the effort,
+#: cheap and costly, in the default world and in the programme world.
+_MVP = {"portfolio.mvp_value": 0.5}
+INCREMENT_REGIMES: dict[str, dict[str, float]] = {
+    "indivisible (default)": {},
+    "in increments": _MVP,
+    "in costly increments": {**_MVP, "portfolio.increment_cost": 0.5},
+    "programmes, indivisible": PROGRAMMES,
+    "programmes in increments": {**PROGRAMMES, **_MVP},
+}
+INCREMENT_REPLICATIONS = 30
+
 #: The check-in claim (docs/model.md 11): quarterly_okr with its check-ins against the same
 #: policy without them, CHECKIN_REPLICATIONS paired runs a seed, in the default world, in one
 #: with poor business cases and telling leading measures, and in that one with gamed measures.
@@ -248,12 +262,26 @@ def programmes(seed: int) -> Comparison:
     return compare(okrsim.Scenario().replace(PROGRAMMES), policies, replications=PROGRAMME_REPLICATIONS, seed=seed)
 
 
+def increments(regime: str, seed: int) -> Comparison:
+    """The increments comparison: annual_gates, quarterly_okr and quarterly_okr never stopping
+    in `regime`."""
+    okr = Policy.preset("quarterly_okr")
+    policies = ["annual_gates", okr, okr.replace({"can_stop_running_work": False}, name="okr_never_stops")]
+    return compare(okrsim.Scenario().replace(INCREMENT_REGIMES[regime]), policies,
+                   replications=INCREMENT_REPLICATIONS, seed=seed)
+
+
 def _diff(row, ci: bool = True) -> str:
     """``+10,839 [+8,609, +13,068] / +18.2% [+16.2%, +20.2%]`` (absolute / relative)."""
     if not ci:
         return f"{row['mean_diff']:+,.0f} / {100 * row['rel_mean']:+.1f}%"
     return (f"{row['mean_diff']:+,.0f} [{row['ci_low']:+,.0f}, {row['ci_high']:+,.0f}] / "
             f"{100 * row['rel_mean']:+.1f}% [{100 * row['rel_ci_low']:+.1f}%, {100 * row['rel_ci_high']:+.1f}%]")
+
+
+def _abs(row) -> str:
+    """``+113 [-126, +352]`` (absolute only)."""
+    return f"{row['mean_diff']:+,.0f} [{row['ci_low']:+,.0f}, {row['ci_high']:+,.0f}]"
 
 
 def baseline_table(get: Three = three) -> str:
@@ -443,6 +471,31 @@ def programme_table(get: Seeded = programmes) -> str:
     return "\n".join(lines)
 
 
+def increment_table(get: Regime = increments) -> str:
+    """The table of 7.8: what a first increment does to each policy's value, to the quarterly
+    advantage and to what stopping work is worth."""
+    lines = ["| world | differs from `dynamic` by | seed | total value: `annual_gates` / `quarterly_okr` "
+             "| `quarterly_okr` minus `annual_gates` | `quarterly_okr` minus the same policy never stopping "
+             "| `quarterly_okr` stopped / delivered |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for regime, over in INCREMENT_REGIMES.items():
+        changes = [f"`{k.split('.')[1]}` {v:g}" for k, v in over.items() if k not in PROGRAMMES]
+        if over.keys() & PROGRAMMES.keys():
+            changes.insert(0, "the programme world (7.5)")
+        changes = ", ".join(changes) or "nothing"
+        # (in the programme world few programmes finish within the horizon and some
+        # replications earn almost nothing: a mean of paired ratios says nothing there)
+        diff = _abs if over.keys() & PROGRAMMES.keys() else _diff
+        for seed in SEEDS:
+            c = get(regime, seed)
+            m = c.runs.groupby("policy")[["total_value", "initiatives_stopped", "initiatives_delivered"]].mean()
+            okr = m.loc["quarterly_okr"]
+            lines.append(f"| {regime} | {changes} | {seed} | {m.loc['annual_gates', 'total_value']:,.0f} / "
+                         f"{okr['total_value']:,.0f} | {diff(c.versus('quarterly_okr', 'annual_gates'))} | "
+                         f"{diff(c.versus('quarterly_okr', 'okr_never_stops'))} | "
+                         f"{okr['initiatives_stopped']:.1f} / {okr['initiatives_delivered']:.1f} |")
+    return "\n".join(lines)
+
+
 BLOCKS: dict[str, tuple[str, Callable[..., str]]] = {
     "baseline-table": ("three", baseline_table),
     "reallocation": ("three", reallocation),
@@ -457,6 +510,7 @@ BLOCKS: dict[str, tuple[str, Callable[..., str]]] = {
     "practice-costs": ("practice", practice_table),
     "decomposition": ("decomposition", decomposition_table),
     "programmes": ("programmes", programme_table),
+    "increments": ("increments", increment_table),
 }
 
 
@@ -464,7 +518,8 @@ def render(text: str, get: Three = three, get_growth: Growth = growth, get_count
            get_alignment: Regime = alignment, get_decay: Decay = decay, only: tuple[str, ...] = (),
            get_scores: Seeded = scores, get_programmes: Seeded = programmes, get_checkins: Regime = checkins,
            get_transparency: Regime = transparency, get_decomposition: Callable[[str], object] = decomposition,
-           get_it: Regime = it_realities, get_practice: Regime = practice_costs) -> str:
+           get_it: Regime = it_realities, get_practice: Regime = practice_costs,
+           get_increments: Regime = increments) -> str:
     """`text` with every generated block (or those named in `only`) replaced by what the model
     gives now."""
     for name, (source, build) in BLOCKS.items():
@@ -477,7 +532,8 @@ def render(text: str, get: Three = three, get_growth: Growth = growth, get_count
         getter = {"three": get, "growth": get_growth, "counter": get_counter, "alignment": get_alignment,
                   "decay": get_decay, "scores": get_scores, "programmes": get_programmes,
                   "checkins": get_checkins, "transparency": get_transparency,
-                  "decomposition": get_decomposition, "it": get_it, "practice": get_practice}[source]
+                  "decomposition": get_decomposition, "it": get_it, "practice": get_practice,
+                  "increments": get_increments}[source]
         body = build(getter, get) if source == "scores" else build(getter)
         # the block keeps the indentation of its markers (inside a list item, say)
         text = pattern.sub(lambda m, body=body: m.group(1) + m.group(2) + "".join(

@@ -23,7 +23,7 @@ FRAMES = {
     "themes": ["week", "theme", "attractiveness", "perceived", "rank", "top", "work"],
     "initiatives": ["initiative", "arrival_week", "theme", "secondary_theme", "teams_needed", "teams", "effort",
                     "effort_estimate", "mandatory", "deadline_week", "value_rate", "estimate", "sponsor_power", "status",
-                    "start_week", "delivery_week", "lead_time_weeks", "stops", "effort_spent", "effort_lost",
+                    "start_week", "delivery_week", "mvp_week", "lead_time_weeks", "stops", "effort_spent", "effort_lost",
                     "delivered_value_rate", "realised_value", "believed_value_at_start", "change_approved"],
     "scorecards": ["cycle", "start_week", "end_week", "objective", "theme", "key_result", "target", "achieved", "score"],
     "cycles": ["cycle", "start_week", "end_week", "started", "stopped", "delivered", "forecast", "estimation_error",

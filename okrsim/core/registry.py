@@ -272,6 +272,9 @@ REGISTRY: tuple[ParamSpec, ...] = (
     _p("portfolio", "mandatory_share", "float", 0.1, 0, 0.5, "share", "share of the teams' change capacity (or of the ideas' work, if they demand less) that mandatory work (regulation, compliance) demands on average: each idea is mandatory with the probability that makes it so; mandatory work is due by a deadline whatever it is worth, so every policy ranks it first, earliest deadline first"),
     _p("portfolio", "deadline_weeks", "float", 26.0, 1, 156, "weeks", "mean weeks from a mandatory idea's arrival to its deadline (spread evenly from half to one and a half times this)"),
     _p("portfolio", "late_penalty", "float", 1.0, 0, 20, "x median/week", "penalty, in median value rates per week, while a mandatory initiative is past its deadline (fines, manual workarounds)"),
+    _p("portfolio", "mvp_value", "float", 0.0, 0, 0.9, "share", "share of an initiative's value its first increment (a minimum viable product) earns once that increment's work is done, before the initiative is complete; it keeps earning if the rest is stopped (0 = indivisible initiatives)"),
+    _p("portfolio", "mvp_effort", "float", 0.3, 0.05, 0.95, "share", "share of each part's effort the first increment needs (only with mvp_value > 0)"),
+    _p("portfolio", "increment_cost", "float", 0.1, 0, 1, "share", "extra effort of building an initiative in increments (a second release and integration, reworking the first increment's shortcuts), as a share of its effort (only with mvp_value > 0)"),
     _p("portfolio", "waste_hurdle", "float", 0.25, 0, 10, "x median", "delivered work counts as waste below this share of the median idea's value per effort"),
     # organisation ------------------------------------------------------------------------
     _p("organisation", "n_teams", "int", 8, 1, 50, "teams", "number of delivery teams (one team-week of capacity each per week)"),

@@ -113,11 +113,13 @@ def weekly_attractiveness(weeks: int, path: MarketPath) -> np.ndarray:
 
 
 def realised_values(record: RunRecord) -> np.ndarray:
-    """Value each initiative earned within the horizon (0 if not delivered).
+    """Value each initiative earned within the horizon (0 if it neither was delivered nor
+    released a first increment).
 
-    Each delivered initiative has segments of constant value rate (it changes when a
-    conflict cannibalises it); its value is the rate times the attractiveness of its themes,
-    integrated exactly over each segment.
+    Each delivered initiative has segments of constant value rate (it changes when its first
+    increment is released, when it is delivered and when a conflict cannibalises it); its
+    value is the rate times the attractiveness of its themes, integrated exactly over each
+    segment.
     """
     return _realised(record, _delivered(record))
 
@@ -141,10 +143,15 @@ def _realised(record: RunRecord, delivered: np.ndarray) -> np.ndarray:
 
 def _segments(record: RunRecord, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Initiative, start, end and value rate of each segment of constant value rate: first the
-    segments from delivery on (of the delivered initiatives `ids`), then those after conflict
-    cuts, in the order of the cuts (so each initiative's segments come in time order)."""
+    segments of released first increments (MVPs, 7.8, delivered or not), then those from
+    delivery on (of the delivered initiatives `ids`), then those after conflict cuts, in the
+    order of the cuts (so each initiative's segments come in time order)."""
     lo = record.delivery_week[ids]
     rate = record.delivered_rate[ids]
+    mvp = (~np.isnan(record.mvp_week)).nonzero()[0]
+    if len(mvp):
+        ids, lo, rate = (np.concatenate([mvp, ids]), np.concatenate([record.mvp_week[mvp], lo]),
+                         np.concatenate([record.mvp_rate[mvp], rate]))
     if record.rate_changes:
         cut_ids, cut_from, cut_rate = zip(*record.rate_changes, strict=True)
         ids, lo, rate = np.concatenate([ids, cut_ids]), np.concatenate([lo, cut_from]), np.concatenate([rate, cut_rate])
@@ -297,7 +304,8 @@ def compute_kpis(record: RunRecord) -> dict[str, float]:
     realised = _realised(record, delivered)
     pf = record.portfolio
     hurdle = pf.waste_hurdle * pf.value_median / pf.effort_median
-    live = record.weeks - record.delivery_week[delivered]
+    # (live since it first earned: its first increment, if it had one, or its delivery)
+    live = record.weeks - np.fmin(record.mvp_week[delivered], record.delivery_week[delivered])
     first_rate = record.delivered_rate[delivered] * _theme_weighted(
         record, a[np.minimum(record.delivery_week[delivered].astype(int), record.weeks - 1)], delivered)
     # the mean rate earned while live; an initiative delivered in the last week is judged by

@@ -132,6 +132,8 @@ class Planner:
         # plan with strategic themes as they always have, and are practised from the start.
         self.adoption = org.okr_adoption_cycles if policy.checkin_weeks > 0 else 0.0
         self.maturity = 1.0
+        #: share of an initiative's value still to gain once its first increment earns (7.8)
+        self.mvp_rest = 1.0 - pf.mvp_value
 
     # ------------------------------------------------------------------------- the event
     def plan(self, t: int, kind: str = "plan") -> None:
@@ -179,6 +181,8 @@ class Planner:
             cand = cand[(cand < self.plan_known) | (np.frombuffer(st.approved, np.int8, known)[cand] > 0)]
         age = self.stale_slope * (t - self.world.ideas.arrival[:known])  # planners expect staleness
         logv, attract, log_value = self.believed_value(known, perceived, goals)
+        if self.mvp_rest < 1.0:
+            log_value = self.less_released(log_value, known)
         found = self.pairs.found.nonzero()[0]  # both ideas of a found pair are known
         if len(found):
             log_value = self.adjust_for_interactions(log_value, status, found, age)
@@ -414,6 +418,15 @@ class Planner:
             self.focus_goals, self.focus_maturity = goals, self.maturity
         return self.weight_all
 
+    def less_released(self, log_value: np.ndarray, known: int) -> np.ndarray:
+        """Planners decide on what finishing an initiative still adds: once its first
+        increment earns, that is the rest of its value (``1 - mvp_value``), so work whose
+        first increment took most of the value ranks lower and may be stopped (7.5, 7.8)."""
+        released = ~np.isnan(np.asarray(self.initiatives.mvp_week[:known]))
+        if not released.any():
+            return log_value
+        return log_value + np.where(released, math.log(self.mvp_rest), 0.0)
+
     def believed_remaining(self, ids: np.ndarray) -> np.ndarray:
         """The effort planners believe is left on each of `ids`: they see what share of the
         work is done, but not that the estimate was wrong, so they scale the estimate by it
@@ -570,6 +583,7 @@ class Planner:
                 rem = team.active.pop(i, None)
                 if rem is None:
                     continue
+                team.milestone.pop(i, None)  # (its share of a first increment is redone on restart)
                 lost = pol.switch_loss * (part_size[i] - rem)
                 loss += lost
                 st.pend[i][j] = rem + lost

@@ -32,7 +32,7 @@ _PAIR_EVENTS = ("conflict_discovered", "synergy_discovered", "conflict_surfaced"
 #: Every kind of event in `Run.events`, in a fixed order so frames of different runs concatenate.
 EVENT_KINDS = ("shift", "shock", "arrival", "planning", "objective", "retrospective", "start", "stop", "delivery",
                *_PAIR_EVENTS, "gate", "reforecast", "post_implementation_review", "change_board", "change_approved",
-               "checkin", "blocked")
+               "checkin", "blocked", "mvp_released")
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,8 @@ class RunRecord:
     n_known: int
     start_week: np.ndarray
     delivery_week: np.ndarray
+    mvp_week: np.ndarray
+    mvp_rate: np.ndarray
     spent: np.ndarray
     lost: np.ndarray
     n_stops: np.ndarray
@@ -194,6 +196,7 @@ class Run:
             "status": pd.Categorical([_STATUS[int(s)] for s in r.status[:n]], categories=list(_STATUS.values())[1:]),
             "start_week": r.start_week[:n],
             "delivery_week": r.delivery_week[:n],
+            "mvp_week": r.mvp_week[:n],
             "lead_time_weeks": r.delivery_week[:n] - ideas.arrival[:n],
             "stops": r.n_stops[:n],
             "effort_spent": r.spent[:n],

@@ -44,7 +44,7 @@ from okrsim.model.market import market_process
 from okrsim.model.planning import Planner
 from okrsim.model.run import Run, RunRecord
 from okrsim.model.state import DELIVERED, WAITING, Initiatives, PairState
-from okrsim.model.teams import Team
+from okrsim.model.teams import EPS, Team
 from okrsim.model.world import draw_world
 
 __all__ = ["check_compatible", "review_calendar", "simulate"]
@@ -156,6 +156,10 @@ class _Engine:
         #: how many prerequisites each still waits for
         self.blocked: dict[int, list[int]] = {}
         self.missing: dict[int, int] = {}
+        #: increments (7.8): share of an initiative's value its first increment earns, and
+        #: the share of each part's effort still to do when that increment's work is done
+        self.mvp_value = scenario.portfolio.mvp_value
+        self.mvp_left_share = 1.0 - scenario.portfolio.mvp_effort
         self.env = simpy.Environment()
 
     # ------------------------------------------------------------------------- running
@@ -298,6 +302,8 @@ class _Engine:
             while True:
                 now = env.now
                 done = team.advance(now)
+                if team.reached:
+                    self.reach(team)
                 if done:
                     complete(done)
                 if team.overhead > 0.0 or team.switching > 0.0:
@@ -328,6 +334,8 @@ class _Engine:
     def advance(self, team: Team, now: float, complete: bool = True) -> None:
         """Advance a team's work to `now`; finished parts complete their initiatives."""
         done = team.advance(now)
+        if team.reached:
+            self.reach(team)
         if done and complete:
             self.complete(done)
 
@@ -414,6 +422,12 @@ class _Engine:
         st.pend_total[i] -= r
         st.pending_mask[i, j] = False
         team.active[i] = r
+        if self.mvp_value > 0 and st.mvp_left[i] > 0 and (i, j) not in st.mvp_passed:
+            at = self.mvp_left_share * self.world.part_size[i]  # what the part needs after its increment share
+            if r - at > EPS:
+                team.milestone[i] = at
+            else:  # (a restarted part whose increment share was done before it stopped)
+                self.pass_part(i, j)
         sync = team.sync
         if sync and i in sync:
             sync.remove(i)
@@ -437,6 +451,43 @@ class _Engine:
                     if len(partner.active) < wip and not partner.in_debt:
                         self.wake(partner)
 
+    def reach(self, team: Team) -> None:
+        """The parts of `team` listed in ``team.reached`` did their share of their
+        initiatives' first increment."""
+        for i in team.reached:
+            self.pass_part(i, team.index)
+        team.reached.clear()
+
+    def pass_part(self, i: int, j: int) -> None:
+        """Team `j`'s part of `i` did its share of the first increment; the increment is
+        released when every part did (`release_increment`)."""
+        st = self.initiatives
+        st.mvp_passed.add((i, j))
+        st.mvp_left[i] -= 1
+        if st.mvp_left[i] == 0 and st.status[i] != DELIVERED:
+            self.release_increment(i)
+
+    def release_increment(self, i: int) -> None:
+        """Release `i`'s first increment: a share ``mvp_value`` of its value (stale as of now)
+        starts earning, and keeps earning whatever becomes of the rest of the initiative.
+
+        The increment is cut to stand alone: it does not wait for the initiative's
+        prerequisites, and conflicts and synergies act when the whole initiative is delivered."""
+        st, world, t = self.initiatives, self.world, self.env.now
+        rate = self.mvp_value * self.stale_value(i, t)
+        st.mvp_week[i] = t
+        st.mvp_rate[i] = rate
+        self.ledger.earn(t, world.theme[i], world.theme2[i], rate)
+        self.counts["mvp_released"] += 1
+        self.events.append((t, "mvp_released", i, world.theme[i], rate))
+
+    def stale_value(self, i: int, t: float) -> float:
+        """The value rate (at attractiveness 1) of `i` delivered at `t`: its true value after
+        staleness, times the share its sponsors realise."""
+        world = self.world
+        eff = world.value[i] * (0.5 ** ((t - world.arrival[i]) / self.half_life) if self.half_life > 0 else 1.0)
+        return eff * self.commitment  # exactly eff without a commitment loss
+
     def deliver(self, i: int) -> None:
         """Book a delivery: value starts now; conflicts and synergies with live initiatives
         take effect now, and an undiscovered conflict surfaces.  An initiative whose
@@ -446,11 +497,15 @@ class _Engine:
             return
         st.status[i] = DELIVERED
         st.delivery[i] = t
-        eff = world.value[i] * (0.5 ** ((t - world.arrival[i]) / self.half_life) if self.half_life > 0 else 1.0)
-        eff *= self.commitment  # exactly 1.0 without a commitment loss
+        eff = self.stale_value(i, t)
+        if st.mvp_rate[i] > 0:  # the first increment earns already: the rest adds its share
+            rest = (1.0 - self.mvp_value) * eff
+            self.ledger.earn(t, world.theme[i], world.theme2[i], rest)
+            eff = st.mvp_rate[i] + rest
+        else:
+            self.ledger.earn(t, world.theme[i], world.theme2[i], eff)
         st.eff[i] = eff
         st.delivered_rate[i] = eff
-        self.ledger.earn(t, world.theme[i], world.theme2[i], eff)
         self.planner.evidence.append(i)
         cycle = self.planner.cycle
         assert cycle is not None
@@ -573,6 +628,8 @@ class _Engine:
             n_known=st.n_known,
             start_week=np.asarray(st.start),
             delivery_week=np.asarray(st.delivery),
+            mvp_week=np.asarray(st.mvp_week),
+            mvp_rate=np.array(st.mvp_rate),
             spent=world.ideas.effort + np.array(st.lost) - planner.remaining(all_ids),
             lost=np.array(st.lost),
             n_stops=np.array(st.n_stops),

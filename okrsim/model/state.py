@@ -60,6 +60,14 @@ class Initiatives:
         for ad-hoc intake).
     approved : array of int8
         1 for ideas a change board admitted into the plan in force during its cycle.
+    mvp_left : list of int
+        Parts whose share of the first increment (``portfolio.mvp_effort``) is not yet done;
+        the increment is released when none is left.
+    mvp_passed : set of (idea, team)
+        Parts whose share of the first increment is done (a stop does not undo it).
+    mvp_week, mvp_rate : list of float
+        When the first increment was released (NaN before) and its value rate at
+        attractiveness 1.
     """
 
     def __init__(self, ideas: Ideas, part_size: list[float], n_parts: list[int], n_initial: int):
@@ -79,6 +87,10 @@ class Initiatives:
         self.rate_changes: list[tuple[int, float, float]] = []
         self.selected_logv = array("d", [math.nan]) * n
         self.approved = array("b", [0]) * n
+        self.mvp_left = list(n_parts)
+        self.mvp_passed: set[tuple[int, int]] = set()
+        self.mvp_week: list[float] = [math.nan] * n
+        self.mvp_rate = [0.0] * n
 
 
 @dataclass

@@ -52,6 +52,13 @@ class Team:
     process : simpy.Process or None
     sleeping : bool
         Whether the process waits (and may be interrupted).
+    milestone : dict
+        Idea -> effort its active part will still need when its share of the initiative's
+        first increment is done (only parts whose share is not yet done; empty without
+        increments).
+    reached : list of int
+        Ideas whose part reached its milestone in the last `advance` (the engine reads and
+        clears it).
     """
 
     index: int
@@ -68,6 +75,8 @@ class Team:
     process: Any = None
     sleeping: bool = False
     speed: float = 1.0
+    milestone: dict[int, float] = field(default_factory=dict)
+    reached: list[int] = field(default_factory=list)
 
     @property
     def in_debt(self) -> bool:
@@ -102,7 +111,17 @@ class Team:
                 done.append(i)
         for i in done:
             del active[i]
+        if self.milestone:
+            self.pass_milestones()
         return done
+
+    def pass_milestones(self) -> None:
+        """Move the parts whose first-increment share is done (within `EPS`) from
+        `milestone` to `reached` (a finished part has passed its milestone too)."""
+        milestone, active = self.milestone, self.active
+        for i in [i for i, at in milestone.items() if i not in active or active[i] - at <= EPS]:
+            del milestone[i]
+            self.reached.append(i)
 
     def time_to_next(self) -> float:
         """Weeks until the team's mode changes by itself: its debt is paid or a part finishes
@@ -112,5 +131,8 @@ class Team:
         if self.switching > 0.0:
             return self.switching / self.speed
         if self.active:
+            if self.milestone:  # the next part to finish, or to reach its milestone
+                milestone = self.milestone
+                return min(r - milestone.get(i, 0.0) for i, r in self.active.items()) * len(self.active) / self.speed
             return min(self.active.values()) * len(self.active) / self.speed
         return math.inf

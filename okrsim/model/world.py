@@ -9,7 +9,7 @@ comparison's time without changing a single number.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -144,6 +144,9 @@ def _draw(market: Market, portfolio: Portfolio, organisation: Organisation, hori
     bias = theme_bias(market.n_themes, portfolio.assumption_bias, rng["bias"])
     biases = bias_path(path, bias, portfolio.bias_drift, portfolio.assumption_bias, rng["drift"])
     ideas = draw_ideas(portfolio, organisation, path, weeks, biases, rng["backlog"], rng["arrivals"])
+    if portfolio.mvp_value > 0 and portfolio.increment_cost > 0:
+        # building in increments costs a second release and integration (7.8); planners know it
+        ideas = replace(ideas, effort=ideas.effort * (1.0 + portfolio.increment_cost))
     # one draw per idea, in the order of the ideas (backlog first, then arrivals)
     observed_error = ideas.est_error + portfolio.observation_noise * rng["observation"].standard_normal(ideas.n)
     leading_z = rng["leading"].standard_normal(ideas.n)
