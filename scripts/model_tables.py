@@ -109,6 +109,18 @@ INCREMENT_REGIMES: dict[str, dict[str, float]] = {
 }
 INCREMENT_REPLICATIONS = 30
 
+#: The focus rule (docs/model.md 7.7): quarterly_okr with a focus rule of one initiative per
+#: team against the same policy without it, FOCUS_REPLICATIONS paired runs a seed, in the
+#: default world (work never waits, parallel work costs nothing), with costly multitasking,
+#: with work that waits for others, and with both.
+FOCUS_REGIMES: dict[str, dict[str, float]] = {
+    "default (`dynamic`)": {},
+    "costly multitasking": {"organisation.multitasking_cost": 0.25},
+    "work that waits": {"organisation.wait_weeks": 2.0},
+    "both": {"organisation.wait_weeks": 2.0, "organisation.multitasking_cost": 0.25},
+}
+FOCUS_REPLICATIONS = 30
+
 #: The check-in claim (docs/model.md 11): quarterly_okr with its check-ins against the same
 #: policy without them, CHECKIN_REPLICATIONS paired runs a seed, in the default world, in one
 #: with poor business cases and telling leading measures, and in that one with gamed measures.
@@ -271,6 +283,15 @@ def increments(regime: str, seed: int) -> Comparison:
                    replications=INCREMENT_REPLICATIONS, seed=seed)
 
 
+def focus_rule(regime: str, seed: int) -> Comparison:
+    """The focus-rule comparison: quarterly_okr (baseline) and the same policy with a focus rule
+    of one initiative per team, in `regime`."""
+    okr = Policy.preset("quarterly_okr")
+    return compare(okrsim.Scenario().replace(FOCUS_REGIMES[regime]),
+                   [okr, okr.replace({"focus_wip": 1}, name="okr_focus_rule")],
+                   replications=FOCUS_REPLICATIONS, seed=seed)
+
+
 def _diff(row, ci: bool = True) -> str:
     """``+10,839 [+8,609, +13,068] / +18.2% [+16.2%, +20.2%]`` (absolute / relative)."""
     if not ci:
@@ -411,6 +432,12 @@ def practice_table(get: Regime = practice_costs) -> str:
     return _regime_table(PRACTICE_REGIMES, get, "quarterly_okr", "annual_gates")
 
 
+def focus_table(get: Regime = focus_rule) -> str:
+    """The table of 7.7: what a focus rule of one initiative per team does to quarterly_okr in
+    each regime, at each seed."""
+    return _regime_table(FOCUS_REGIMES, get, "okr_focus_rule", "quarterly_okr")
+
+
 def decomposition_table(get: Callable[[str], object] = decomposition) -> str:
     """The table of section 11: each effect's Shapley contribution on every scenario preset."""
     effects = okrsim.EFFECTS
@@ -511,6 +538,7 @@ BLOCKS: dict[str, tuple[str, Callable[..., str]]] = {
     "decomposition": ("decomposition", decomposition_table),
     "programmes": ("programmes", programme_table),
     "increments": ("increments", increment_table),
+    "focus-rule": ("focus", focus_table),
 }
 
 
@@ -519,7 +547,7 @@ def render(text: str, get: Three = three, get_growth: Growth = growth, get_count
            get_scores: Seeded = scores, get_programmes: Seeded = programmes, get_checkins: Regime = checkins,
            get_transparency: Regime = transparency, get_decomposition: Callable[[str], object] = decomposition,
            get_it: Regime = it_realities, get_practice: Regime = practice_costs,
-           get_increments: Regime = increments) -> str:
+           get_increments: Regime = increments, get_focus: Regime = focus_rule) -> str:
     """`text` with every generated block (or those named in `only`) replaced by what the model
     gives now."""
     for name, (source, build) in BLOCKS.items():
@@ -533,7 +561,7 @@ def render(text: str, get: Three = three, get_growth: Growth = growth, get_count
                   "decay": get_decay, "scores": get_scores, "programmes": get_programmes,
                   "checkins": get_checkins, "transparency": get_transparency,
                   "decomposition": get_decomposition, "it": get_it, "practice": get_practice,
-                  "increments": get_increments}[source]
+                  "increments": get_increments, "focus": get_focus}[source]
         body = build(getter, get) if source == "scores" else build(getter)
         # the block keeps the indentation of its markers (inside a list item, say)
         text = pattern.sub(lambda m, body=body: m.group(1) + m.group(2) + "".join(

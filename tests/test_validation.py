@@ -865,6 +865,32 @@ def test_increments_bring_value_forward_for_every_policy_at_a_price():
 
 
 @functools.cache
+def _focus(regime: str, seed: int) -> Comparison:
+    return _tables().focus_rule(regime, seed)
+
+
+def test_the_focus_rule_pays_where_parallel_work_costs_and_costs_where_work_waits():
+    """The OKR focus rule (issue 13 item 1; docs/model.md 7.7), one initiative per team, against
+    quarterly_okr without it: it pays materially (more than 10%, CI above zero) where parallel
+    work is costly (`multitasking_cost` 0.25) and work does not wait; it costs materially
+    (more than 5%, CI below zero) where work waits for others (`wait_weeks` 2), with or without
+    costly multitasking, because a team with one part idles through its waits; and in the
+    default world, with neither, it pays less than with costly multitasking (earlier
+    deliveries only)."""
+    def claim(seed: int) -> dict:
+        rows = {r: _focus(r, seed).versus("okr_focus_rule", "quarterly_okr") for r in _tables().FOCUS_REGIMES}
+        msg = "; ".join(f"{r}: {numbers(v)}" for r, v in rows.items())
+        pays = rows["costly multitasking"]
+        assert pays["ci_low"] > 0 and pays["rel_mean"] > 0.10, msg
+        for regime in ("work that waits", "both"):
+            assert rows[regime]["ci_high"] < 0 and rows[regime]["rel_mean"] < -0.05, msg
+        assert rows["default (`dynamic`)"]["mean_diff"] < pays["mean_diff"], msg
+        return rows
+
+    over_seeds(claim)
+
+
+@functools.cache
 def _decomposition(scenario: str):
     return _tables().decomposition(scenario)
 
@@ -893,5 +919,5 @@ def test_docs_model_numbers_are_what_the_model_gives():
                         _counter, _alignment, _decay, get_scores=_scores, get_programmes=_programmes,
                         get_checkins=_checkins, get_transparency=_transparency,
                         get_decomposition=_decomposition, get_it=_it, get_practice=_practice,
-                        get_increments=_increments)
+                        get_increments=_increments, get_focus=_focus)
     assert new == text, "docs/model.md is stale: run python scripts/model_tables.py"

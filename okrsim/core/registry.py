@@ -280,6 +280,8 @@ REGISTRY: tuple[ParamSpec, ...] = (
     _p("organisation", "n_teams", "int", 8, 1, 50, "teams", "number of delivery teams (one team-week of capacity each per week)"),
     _p("organisation", "run_share", "float", 0.0, 0, 0.9, "share", "share of each team's capacity that run work (operations, maintenance, incidents) takes before any change work; the portfolio's work and the time its planning events cost share the rest (0 = dedicated change teams)"),
     _p("organisation", "wip_limit", "int", 2, 1, 10, "initiatives", "initiatives a team works on at once (capacity is shared)"),
+    _p("organisation", "wait_weeks", "float", 0.0, 0, 26, "weeks", "mean weeks a team's part of an initiative, once started, waits for others (an environment, a decision, another team's input) before the team can work on it; it holds its place in the team's work in progress meanwhile, so a team with more parallel work idles less (exponential, one draw per part; 0 = work never waits)"),
+    _p("organisation", "multitasking_cost", "float", 0.0, 0, 1, "share", "capacity lost to switching between parts a team works on at once: with n parts it works at 1 / (1 + multitasking_cost * (n - 1)) of its capacity (0 = parallel work costs nothing)"),
     _p("organisation", "sponsor_spread", "float", 0.5, 0, 3, "log-sd", "spread of sponsors' political power over ideas"),
     _p("organisation", "sponsor_legacy", "float", 1.0, 0, 3, "exponent", "how much sponsor power follows the themes that were strong at week 0 (established business lines)"),
     _p("organisation", "local_priority_spread", "float", 1.0, 0, 3, "log-sd", "how far a team's own priorities stray from the global ranking without horizontal alignment"),
@@ -315,6 +317,7 @@ REGISTRY: tuple[ParamSpec, ...] = (
     _p("policy", "alignment_cost", "float", 0.1, 0, 2, "team-weeks", "capacity each team spends per planning event at full horizontal alignment", "alignment", "cost"),
     _p("policy", "n_objectives", "int", 2, 1, 12, "objectives", "themes chosen as OKR objectives each cycle", "alignment", "setting"),
     _p("policy", "okr_focus", "float", 0.3, 0, 3, "boost", "ranking boost for ideas serving an objective (1 + focus)", "alignment", "setting"),
+    _p("policy", "focus_wip", "int", 0, 0, 10, "initiatives", "the focus rule: the most initiatives each team may work on at once, where it is below the organisation's wip_limit (stop starting, start finishing; 0 = no focus rule)", "alignment", "setting"),
     # policy: transparency ----------------------------------------------------------------
     _p("policy", "transparency", "float", 0.1, 0, 1, "share", "chance a joint workshop discovers a given conflict or synergy", "transparency"),
     _p("policy", "workshop_cost", "float", 0.25, 0, 2, "team-weeks", "capacity each team spends per planning event at transparency 1", "transparency", "cost"),

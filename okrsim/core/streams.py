@@ -35,6 +35,7 @@ SOURCES: tuple[str, ...] = (
     "locality",  # which interactions pair ideas of the same theme, and which partner
     "effort",  # how far each idea's actual effort departs from its estimate, one draw per idea
     "mandatory",  # which ideas are mandatory, and each one's deadline, two draws per idea
+    "waits",  # how long each team's part of each idea waits for others once started, one draw per part
 )
 
 SeedLike = int | np.random.SeedSequence

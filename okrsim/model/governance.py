@@ -41,6 +41,7 @@ __all__ = [
     "theme_shares",
     "theme_weights",
     "weigh_evidence",
+    "wip_in_force",
     "within_capacity",
     "workshops_needed",
 ]
@@ -287,6 +288,15 @@ def effective_political_weight(aim: float, floor: float) -> float:
     less is a property of the organisation, not a free lever: OKRs make priorities visible,
     sponsors keep some sway over budgets and people."""
     return max(aim, floor)
+
+
+def wip_in_force(wip_limit: int, focus_wip: int) -> int:
+    """The most parts a team works on at once: the organisation's ``wip_limit``, or the
+    policy's focus rule ``focus_wip`` where it is lower (0: no focus rule).
+
+    A focus rule can only lower the limit: it is a rule about saying no to parallel work,
+    and more parallel work than the organisation's habit needs no rule."""
+    return min(wip_limit, focus_wip) if focus_wip > 0 else wip_limit
 
 
 def commitment(political_weight: float, loss: float) -> float:

@@ -99,6 +99,8 @@ class Planner:
         #: each team's change capacity (team-weeks per week; run work takes the rest) and
         #: the organisation's, which plans and budgets divide
         self.speed = 1.0 - org.run_share
+        #: parts a team works on at once (`governance.wip_in_force`)
+        self.wip = gov.wip_in_force(org.wip_limit, policy.focus_wip)
         self.capacity = len(teams) * self.speed
         #: estimated / actual effort of each idea, as a list (the forecast indexes single ideas)
         self.effort_ratio = world.effort_ratio.tolist()
@@ -551,7 +553,7 @@ class Planner:
             return  # nothing better is waiting for the capacity
         in_plan = set(planned.tolist())
         w, effort, idea_teams = self.political_weight, self.world.effort_estimate, self.world.ideas.teams
-        wip, capacity = self.scenario.organisation.wip_limit, self.capacity * self.commit
+        wip, capacity = self.wip, self.capacity * self.commit
         position = np.empty(n, dtype=int)
         position[order] = np.arange(n)
         ordered_remaining = remaining[order]
@@ -584,6 +586,7 @@ class Planner:
                 if rem is None:
                     continue
                 team.milestone.pop(i, None)  # (its share of a first increment is redone on restart)
+                team.waiting.pop(i, None)
                 lost = pol.switch_loss * (part_size[i] - rem)
                 loss += lost
                 st.pend[i][j] = rem + lost
@@ -626,7 +629,7 @@ class Planner:
     def forecast(self, weeks: float) -> np.ndarray:
         """The initiatives the teams are forecast to deliver in the next `weeks` (see
         `okrsim.model.forecast`), at the pace the organisation has learned."""
-        pend, wip = self.initiatives.pend, self.scenario.organisation.wip_limit
+        pend, wip = self.initiatives.pend, self.wip
         ratio = self.effort_ratio
         finished = [forecast_parts(team.active, team.queue, pend, team.index, team.overhead + team.switching, wip,
                                    weeks, self.pace * self.speed, ratio) for team in self.teams]

@@ -125,7 +125,8 @@ class _Engine:
     def __init__(self, scenario: Scenario, policy: Policy, seq: np.random.SeedSequence):
         self.scenario, self.policy = scenario, policy
         self.weeks = scenario.horizon.weeks
-        self.wip = scenario.organisation.wip_limit
+        #: parts a team works on at once: the organisation's limit, or the policy's focus rule
+        self.wip = gov.wip_in_force(scenario.organisation.wip_limit, policy.focus_wip)
         self.world = world = draw_world(scenario, seq)
         self.half_life = scenario.portfolio.staleness_half_life_weeks
         self.initiatives = Initiatives(world.ideas, world.part_size, world.n_parts, scenario.portfolio.initial_backlog)
@@ -133,7 +134,8 @@ class _Engine:
         self.pairs = PairState(pairs_needed, np.zeros(world.pairs.n), np.zeros(world.pairs.n, bool))
         #: change capacity of each team, team-weeks per week: run work takes the rest first
         self.speed = speed = 1.0 - scenario.organisation.run_share
-        self.teams = [Team(j, speed=speed) for j in range(scenario.organisation.n_teams)]
+        self.teams = [Team(j, speed=speed, multitasking_cost=scenario.organisation.multitasking_cost)
+                      for j in range(scenario.organisation.n_teams)]
         self.ledger = ledger = Ledger(scenario.market.n_themes, self.weeks)
         self.overhead_rates = {ledger.overhead_col: speed}
         self.switching_rates = {ledger.switching_col: speed}
@@ -159,6 +161,8 @@ class _Engine:
         #: increments (7.8): share of an initiative's value its first increment earns, and
         #: the share of each part's effort still to do when that increment's work is done
         self.mvp_value = scenario.portfolio.mvp_value
+        #: weeks each part waits for others once started (None: work never waits)
+        self.waits = world.waits
         self.mvp_left_share = 1.0 - scenario.portfolio.mvp_effort
         self.env = simpy.Environment()
 
@@ -356,6 +360,8 @@ class _Engine:
             rates = self.overhead_rates
         elif team.switching > 0.0:
             rates = self.switching_rates
+        elif team.waiting or team.multitasking_cost > 0:
+            rates = self.focused_rates(team)
         elif team.active:
             rates = {}
             share = self.speed / len(team.active)
@@ -377,6 +383,24 @@ class _Engine:
             if c not in old:
                 change(t, c, r)
         team.rates = rates
+
+    def focused_rates(self, team: Team) -> dict[int, float]:
+        """`set_rates` where parts may wait or parallel work costs: the parts worked on share
+        what the team keeps of its capacity (`Team.focus`), switching between them takes the
+        rest; a team whose active parts all wait idles."""
+        waiting = team.waiting
+        n = len(team.active) - len(waiting)
+        if not n:
+            return self.idle_rates
+        keep = team.focus(n)
+        share, cols, rates = self.speed * keep / n, self.work_cols, {}
+        for i in team.active:
+            if i not in waiting:
+                c = cols[i]
+                rates[c] = rates.get(c, 0.0) + share
+        if keep < 1.0:
+            rates[self.ledger.switching_col] = self.speed * (1.0 - keep)
+        return rates
 
     def pull(self, team: Team) -> None:
         """Start the team's next parts, in its own order, up to the WIP limit.
@@ -422,6 +446,8 @@ class _Engine:
         st.pend_total[i] -= r
         st.pending_mask[i, j] = False
         team.active[i] = r
+        if self.waits is not None and (wait := self.waits.item(i, j)) > 0:
+            team.waiting[i] = on_grid(self.env.now + wait)  # (on the grid: the team wakes exactly then)
         if self.mvp_value > 0 and st.mvp_left[i] > 0 and (i, j) not in st.mvp_passed:
             at = self.mvp_left_share * self.world.part_size[i]  # what the part needs after its increment share
             if r - at > EPS:

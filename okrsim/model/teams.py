@@ -59,6 +59,12 @@ class Team:
     reached : list of int
         Ideas whose part reached its milestone in the last `advance` (the engine reads and
         clears it).
+    waiting : dict
+        Idea -> week until which its active part waits for others (it holds its place in
+        the work in progress but gets no capacity); empty when work never waits.
+    multitasking_cost : float
+        With n parts worked on at once, the team works at ``1 / (1 + multitasking_cost *
+        (n - 1))`` of its change capacity (`focus`); the rest is lost to switching.
     """
 
     index: int
@@ -77,6 +83,12 @@ class Team:
     speed: float = 1.0
     milestone: dict[int, float] = field(default_factory=dict)
     reached: list[int] = field(default_factory=list)
+    waiting: dict[int, float] = field(default_factory=dict)
+    multitasking_cost: float = 0.0
+
+    def focus(self, n: int) -> float:
+        """Share of its capacity a team keeps for work when it works on `n` parts at once."""
+        return 1.0 / (1.0 + self.multitasking_cost * (n - 1)) if n > 1 and self.multitasking_cost > 0 else 1.0
 
     @property
     def in_debt(self) -> bool:
@@ -96,24 +108,48 @@ class Team:
         # than the clock's resolution would otherwise never pass)
         if self.overhead > 0.0:
             self.overhead = self.overhead - dt if self.overhead - dt > EPS else 0.0
+            if self.waiting:
+                self.end_waits(now)  # (others' part of the wait goes on while the team is busy)
             return []
         if self.switching > 0.0:
             self.switching = self.switching - dt if self.switching - dt > EPS else 0.0
+            if self.waiting:
+                self.end_waits(now)
             return []
         active = self.active
         if not active:
             return []
-        share = dt / len(active)
         done = []
-        for i, rem in active.items():
-            left = active[i] = rem - share
-            if left <= EPS:
-                done.append(i)
+        waiting = self.waiting
+        if waiting or self.multitasking_cost > 0:
+            n = len(active) - len(waiting)
+            share = dt * self.focus(n) / n if n else 0.0
+            for i, rem in active.items():
+                if i in waiting:
+                    continue
+                left = active[i] = rem - share
+                if left <= EPS:
+                    done.append(i)
+            if waiting:
+                self.end_waits(now)
+        else:
+            share = dt / len(active)
+            for i, rem in active.items():
+                left = active[i] = rem - share
+                if left <= EPS:
+                    done.append(i)
         for i in done:
             del active[i]
         if self.milestone:
             self.pass_milestones()
         return done
+
+    def end_waits(self, now: float) -> None:
+        """Parts whose wait is over by `now` become workable (wait ends fall on the clock's
+        grid, and the team's process wakes at each, so none ends inside a stretch of work)."""
+        waiting = self.waiting
+        for i in [i for i, until in waiting.items() if until <= now]:
+            del waiting[i]
 
     def pass_milestones(self) -> None:
         """Move the parts whose first-increment share is done (within `EPS`) from
@@ -131,8 +167,22 @@ class Team:
         if self.switching > 0.0:
             return self.switching / self.speed
         if self.active:
+            if self.waiting or self.multitasking_cost > 0:
+                return self._time_to_next_focus()
             if self.milestone:  # the next part to finish, or to reach its milestone
                 milestone = self.milestone
                 return min(r - milestone.get(i, 0.0) for i, r in self.active.items()) * len(self.active) / self.speed
             return min(self.active.values()) * len(self.active) / self.speed
         return math.inf
+
+    def _time_to_next_focus(self) -> float:
+        """`time_to_next` when parts may wait or parallel work costs: the nearest of a
+        worked part's end or milestone (at the rate the parts worked on at once leave) and a
+        wait's end."""
+        waiting, milestone = self.waiting, self.milestone
+        n = len(self.active) - len(waiting)
+        wait = min(waiting.values()) - self.last if waiting else math.inf
+        if not n:
+            return wait
+        work = min(r - milestone.get(i, 0.0) for i, r in self.active.items() if i not in waiting)
+        return min(wait, work * n / (self.speed * self.focus(n)))

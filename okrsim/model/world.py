@@ -52,6 +52,9 @@ class World:
         Mandatory ideas (regulation): ranked first by every policy, earliest deadline first.
     deadline : ndarray of float
         Week each mandatory idea is due (infinite for the others).
+    waits : ndarray, shape (n, n_teams), or None
+        Weeks each team's part of each idea waits for others once started
+        (``wait_weeks`` times a unit exponential); None where work never waits.
     pairs : Interactions
     attractiveness : ndarray, shape (weeks, K)
         True attractiveness in force in each week.
@@ -83,6 +86,7 @@ class World:
     effort_ratio: np.ndarray
     mandatory: np.ndarray
     deadline: np.ndarray
+    waits: np.ndarray | None
     pairs: Interactions
     attractiveness: np.ndarray
     log_value: np.ndarray
@@ -154,6 +158,10 @@ def _draw(market: Market, portfolio: Portfolio, organisation: Organisation, hori
     draws = rng["mandatory"].random((ideas.n, 2))
     mandatory = draws[:, 0] < mandatory_chance(portfolio, organisation)
     deadline = np.where(mandatory, ideas.arrival + portfolio.deadline_weeks * (0.5 + draws[:, 1]), np.inf)
+    # weeks each team's part of each idea waits for others once started (drawn only where
+    # work waits; the draws do not depend on the mean, so worlds that differ in it share them)
+    waits = (organisation.wait_weeks * rng["waits"].exponential(size=(ideas.n, organisation.n_teams))
+             if organisation.wait_weeks > 0 else None)
     pairs = draw_interactions(portfolio, ideas.n, rng["conflicts"], rng["synergies"], rng["dependencies"],
                               ideas.theme, rng["locality"])
     partners: dict[int, list[int]] = {}
@@ -178,6 +186,7 @@ def _draw(market: Market, portfolio: Portfolio, organisation: Organisation, hori
         effort_ratio=effort_ratio,
         mandatory=mandatory,
         deadline=deadline,
+        waits=waits,
         pairs=pairs,
         attractiveness=weekly_attractiveness(weeks, path),
         log_value=log_value,
