@@ -317,6 +317,8 @@ REGISTRY: tuple[ParamSpec, ...] = (
     _p("policy", "alignment_cost", "float", 0.1, 0, 2, "team-weeks", "capacity each team spends per planning event at full horizontal alignment", "alignment", "cost"),
     _p("policy", "n_objectives", "int", 2, 1, 12, "objectives", "themes chosen as OKR objectives each cycle", "alignment", "setting"),
     _p("policy", "okr_focus", "float", 0.3, 0, 3, "boost", "ranking boost for ideas serving an objective (1 + focus)", "alignment", "setting"),
+    _p("policy", "aspirational_share", "float", 0.0, 0, 1, "share", "share of each cycle's objectives, the most attractive first, whose key results are aspirational (set at ambition times what the plan forecasts; OKR practice expects them to score about 0.7) rather than committed (set at the forecast, expected to score 1.0); key results are measurement: they change scores, not work", "alignment", "setting"),
+    _p("policy", "ambition", "float", 1.5, 1, 3, "x forecast", "how far aspirational key results stretch beyond the forecast in the first cycle; with retrospectives, each cycle's aspirational scores move it so that they aim at 0.7 (scores feed the next cycle's ambition)", "alignment", "setting"),
     _p("policy", "focus_wip", "int", 0, 0, 10, "initiatives", "the focus rule: the most initiatives each team may work on at once, where it is below the organisation's wip_limit (stop starting, start finishing; 0 = no focus rule)", "alignment", "setting"),
     # policy: transparency ----------------------------------------------------------------
     _p("policy", "transparency", "float", 0.1, 0, 1, "share", "chance a joint workshop discovers a given conflict or synergy", "transparency"),

@@ -28,6 +28,11 @@ __all__ = ["Planner"]
 #: Lowest and highest pace (team-weeks of work per week) the delivery forecast may learn.
 PACE_BOUNDS = (0.25, 2.0)
 
+#: The score OKR practice expects of aspirational key results (Doerr 2018: 0.6-0.7), which
+#: retrospectives steer the next cycle's ambition towards, and the bounds of that ambition.
+ASPIRATIONAL_AIM = 0.7
+AMBITION_BOUNDS = (1.0, 3.0)
+
 #: Event log rows: (time, kind, idea or pair side a, theme or pair side b, amount).
 EventRow = tuple[float, str, int, int, float]
 
@@ -106,6 +111,8 @@ class Planner:
         self.effort_ratio = world.effort_ratio.tolist()
         #: team-weeks of work per week the delivery forecast assumes; retrospectives learn it
         self.pace = 1.0
+        #: how far aspirational key results stretch beyond the forecast; retrospectives move it
+        self.ambition = policy.ambition
         self.cycle_rows: list[tuple] = []
         self.scorecard_rows: list[tuple] = []
         # The market's segments as lists: planning looks up single times, for which `bisect`
@@ -654,11 +661,14 @@ class Planner:
         expected = self.forecast(self.next_plan - t)
         c.forecast = len(expected)
         themes = self.world.ideas.theme[expected]
+        # the most attractive objectives carry the cycle's aspirational key results
+        n_aspirational = round(self.policy.aspirational_share * len(goals))
         for rank, k in enumerate(goals.tolist()):
             mine = plain_value[expected[themes == k]]
-            target_value = float(mine.sum())
+            stretch = self.ambition if rank < n_aspirational else 1.0
+            target_value = float(mine.sum()) * stretch if stretch != 1.0 else float(mine.sum())
             if len(mine):
-                c.krs.append((rank, k, target_value, len(mine)))
+                c.krs.append((rank, k, target_value, len(mine) * stretch, rank < n_aspirational))
             self.events.append((t, "objective", -1, k, target_value))
 
     def close_cycle(self, t: int) -> None:
@@ -678,11 +688,21 @@ class Planner:
             # cycle's key results are set at the pace the teams really had
             ratio = len(c.delivered) / c.forecast
             self.pace = min(PACE_BOUNDS[1], max(PACE_BOUNDS[0], self.pace * ratio ** self.policy.learning_rate))
-        for rank, k, target_value, target_count in c.krs:
+        aspirational = []
+        for rank, k, target_value, target_count, is_aspirational in c.krs:
+            kind = "aspirational" if is_aspirational else "committed"
             for kr, target, achieved in (("value", target_value, achieved_value[k]), ("count", target_count, achieved_count[k])):
                 score = min(1.0, achieved / target) if target > 0 else 1.0
                 scores.append(score)
-                self.scorecard_rows.append((c.index, c.start, t, rank, k, kr, float(target), float(achieved), score))
+                if is_aspirational:
+                    aspirational.append(score)
+                self.scorecard_rows.append((c.index, c.start, t, rank, k, kr, kind, float(target), float(achieved), score))
+        if self.policy.retrospectives and aspirational:
+            # the retrospective sets the next cycle's ambition so that its aspirational key
+            # results aim at what OKR practice expects of them
+            ratio = (sum(aspirational) / len(aspirational)) / ASPIRATIONAL_AIM
+            lo, hi = AMBITION_BOUNDS
+            self.ambition = min(hi, max(lo, self.ambition * ratio ** self.policy.learning_rate))
         self.cycle_rows.append((c.index, c.start, t, c.started, c.stopped, len(c.delivered), c.forecast,
                                 sum(scores) / len(scores) if scores else math.nan, c.beliefs, c.known, c.delivered))
 

@@ -210,7 +210,8 @@ class Run:
     @cached_property
     def scorecards(self) -> pd.DataFrame:
         """One row per key result of every completed OKR cycle."""
-        cols = ["cycle", "start_week", "end_week", "objective", "theme", "key_result", "target", "achieved", "score"]
+        cols = ["cycle", "start_week", "end_week", "objective", "theme", "key_result", "commitment", "target", "achieved",
+                "score"]
         return pd.DataFrame(self._record.scorecards, columns=cols)
 
     @cached_property

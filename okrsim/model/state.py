@@ -124,7 +124,7 @@ class OkrCycle:
     ----------
     index, start : int
         Cycle number and the week it began.
-    krs : list of (rank, theme, target value, target count)
+    krs : list of (rank, theme, target value, target count, aspirational)
         Key results per objective (none for an objective without a forecast delivery).
     beliefs : Beliefs
         The planners' beliefs when the cycle began.
@@ -140,7 +140,7 @@ class OkrCycle:
 
     index: int
     start: int
-    krs: list[tuple[int, int, float, int]]
+    krs: list[tuple[int, int, float, float, bool]]
     beliefs: Beliefs
     known: int
     delivered: list[int] = field(default_factory=list)
