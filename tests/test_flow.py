@@ -113,3 +113,10 @@ def test_bad_flow_parameters_name_the_parameter_and_its_range(key, value):
 def test_bad_focus_rule_names_the_lever():
     with pytest.raises(ParameterError, match="focus_wip"):
         Policy.preset("quarterly_okr").replace({"focus_wip": 11})
+
+
+def test_wait_ends_are_counted_apart_from_finished_parts():
+    """A team that wakes because a part's wait ended has not finished a part."""
+    run = simulate(Scenario().replace({WAIT: 2.0}), Policy.preset("quarterly_okr"), 0)
+    counts, parts = run.event_counts, int(run.initiatives["teams_needed"].sum())
+    assert 0 < counts["part_done"] <= parts and counts["wait_over"] > 0

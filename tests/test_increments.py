@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from okrsim import ParameterError, Policy, Scenario, simulate
+from okrsim import ParameterError, Policy, Scenario, replication_seed, simulate
 from okrsim.core.streams import as_seed_sequence
 from okrsim.model import governance as gov
+from okrsim.model.planning import Planner
 from okrsim.model.simulation import _Engine
 from okrsim.model.teams import Team
 from okrsim.model.world import draw_world
@@ -82,17 +83,63 @@ def test_first_increment_earns_its_share_and_delivery_the_rest(policy):
 
 
 def test_a_stopped_initiative_keeps_what_its_first_increment_earns():
-    """Work stopped after its first increment was released keeps earning that increment's
-    value to the horizon; undelivered work without a release earns nothing."""
+    """Work not delivered after its first increment was released earns that increment's rate
+    times its themes' attractiveness from the release to the horizon; undelivered work without
+    a release earns nothing."""
     kept = 0
     for seed in (1, 2, 3):
-        ini = simulate(Scenario().replace(MVP), Policy.preset("quarterly_okr"), seed).initiatives
+        scenario = Scenario().replace(MVP)
+        run = simulate(scenario, Policy.preset("quarterly_okr"), seed)
+        world = draw_world(scenario, as_seed_sequence(seed))
+        ini, rate = run.initiatives, run.events.query("kind == 'mvp_released'").set_index("initiative")["amount"]
         undelivered = ini[ini.status != "delivered"]
         with_mvp = undelivered[undelivered.mvp_week.notna()]
-        assert (with_mvp.realised_value > 0).all()
+        for i, since in zip(with_mvp.initiative, with_mvp.mvp_week, strict=True):
+            gained = np.diff(world.path.integral(np.array([since, float(scenario.horizon.weeks)])), axis=0)[0]
+            expected = rate[i] * (world.w1[i] * gained[world.ideas.theme[i]] + world.w2[i] * gained[world.t2[i]])
+            assert with_mvp.set_index("initiative").at[i, "realised_value"] == pytest.approx(expected, rel=1e-9)
         assert (undelivered.loc[undelivered.mvp_week.isna(), "realised_value"] == 0).all()
         kept += int((with_mvp.stops > 0).sum())
     assert kept > 0, "no stopped initiative kept a first increment at seeds 1-3"
+
+
+def test_each_part_passes_its_milestone_with_the_rest_of_its_effort_left(monkeypatch):
+    """A part reaches its share of the first increment when it has ``1 - mvp_effort / (1 +
+    increment_cost)`` of its effort left (the cost falls on the rest), to the clock's precision."""
+    scenario = Scenario().replace({**MVP, "portfolio.mvp_effort": 0.4, "portfolio.increment_cost": 0.25})
+    left, reach = [], _Engine.reach
+
+    def watch(self, team):
+        for i in team.reached:
+            left.append((team.active.get(i, 0.0), self.world.part_size[i]))
+        reach(self, team)
+
+    monkeypatch.setattr(_Engine, "reach", watch)
+    _Engine(scenario, Policy.preset("quarterly_okr"), as_seed_sequence(2)).run()
+    assert len(left) > 100
+    remaining, size = np.array(left).T
+    np.testing.assert_allclose(remaining, (1.0 - 0.4 / 1.25) * size, atol=1e-6)
+
+
+def test_planners_stop_released_work_whose_rest_is_worth_less(monkeypatch):
+    """Judging released work by what finishing still adds (`Planner.less_released`) makes
+    quarterly_okr stop more work after its first increment than judging it by its whole
+    value, at each seed (8 replications a seed)."""
+    def stops_after_release(seed: int) -> int:
+        n = 0
+        for r in range(8):
+            run = simulate(Scenario().replace(MVP), Policy.preset("quarterly_okr"), replication_seed(seed, r))
+            stops = run.events.query("kind == 'stop'")
+            released = run.initiatives.set_index("initiative").loc[stops.initiative, "mvp_week"].to_numpy()
+            n += int((stops.time.to_numpy() > released).sum())
+        return n
+
+    for seed in (1, 2, 3):
+        judged = stops_after_release(seed)
+        with monkeypatch.context() as m:
+            m.setattr(Planner, "less_released", lambda self, log_value, known: log_value)
+            whole = stops_after_release(seed)
+        assert judged > whole, (seed, judged, whole)
 
 
 def test_increments_cost_effort_that_planners_know():
@@ -124,3 +171,12 @@ def test_planners_judge_released_work_by_what_finishing_still_adds():
 def test_bad_increment_parameters_name_the_parameter_and_its_range(key, value):
     with pytest.raises(ParameterError, match=rf"{key.split('.')[1]}.*{value:g}"):
         Scenario().replace({key: value})
+
+
+def test_milestone_wake_ups_are_counted_apart_from_finished_parts():
+    """A team that wakes because a part reached its milestone has not finished a part: the
+    wake-up counts as ``milestone``, so ``part_done`` still counts at most one per part."""
+    run = simulate(Scenario().replace(MVP), Policy.preset("quarterly_okr"), 0)
+    counts, parts = run.event_counts, int(run.initiatives["teams_needed"].sum())
+    assert 0 < counts["part_done"] <= parts and counts["milestone"] > 0
+    assert counts["mvp_released"] == run.initiatives["mvp_week"].notna().sum()

@@ -592,7 +592,7 @@ class Planner:
                 rem = team.active.pop(i, None)
                 if rem is None:
                     continue
-                team.milestone.pop(i, None)  # (its share of a first increment is redone on restart)
+                team.milestone.pop(i, None)  # (set again when the part restarts, if not yet passed)
                 team.waiting.pop(i, None)
                 lost = pol.switch_loss * (part_size[i] - rem)
                 loss += lost

@@ -98,8 +98,11 @@ class Run:
     event_counts : Mapping[str, int]
         Events the run's processes acted on, by kind: ``arrival``, ``shift``, ``shock``,
         ``planning``, ``debt_paid`` (a team paid what it owed), ``part_done`` (a team finished
-        one or more parts), ``team_interrupted`` (a plan, an arrival or a partner changed a
-        team's work) and ``end``.
+        one or more parts), ``milestone`` (a team's part did its share of a first increment,
+        docs/model.md 7.8), ``wait_over`` (a part's wait for others ended, 7.7),
+        ``mvp_released``, ``team_interrupted`` (a plan, an arrival or a partner changed a
+        team's work), the reviews (``checkin``, ``gate``, ``reforecast``, ``change_board``),
+        ``rework`` and ``end``.
     n_events : int
         Their total: a cheap fingerprint of the run and the basis of benchmarks.
 

@@ -45,7 +45,7 @@ from okrsim.model.planning import Planner
 from okrsim.model.run import Run, RunRecord
 from okrsim.model.state import DELIVERED, WAITING, Initiatives, PairState
 from okrsim.model.teams import EPS, Team
-from okrsim.model.world import draw_world
+from okrsim.model.world import draw_world, increment_factor
 
 __all__ = ["check_compatible", "review_calendar", "simulate"]
 
@@ -158,12 +158,14 @@ class _Engine:
         #: how many prerequisites each still waits for
         self.blocked: dict[int, list[int]] = {}
         self.missing: dict[int, int] = {}
-        #: increments (7.8): share of an initiative's value its first increment earns, and
-        #: the share of each part's effort still to do when that increment's work is done
-        self.mvp_value = scenario.portfolio.mvp_value
         #: weeks each part waits for others once started (None: work never waits)
         self.waits = world.waits
-        self.mvp_left_share = 1.0 - scenario.portfolio.mvp_effort
+        #: increments (7.8): share of an initiative's value its first increment earns, and
+        #: the share of each part's effort still to do when that increment's work is done (the
+        #: first increment needs `mvp_effort` of the effort without the increment cost, which
+        #: falls on the second release)
+        self.mvp_value = scenario.portfolio.mvp_value
+        self.mvp_left_share = 1.0 - scenario.portfolio.mvp_effort / increment_factor(scenario.portfolio)
         self.env = simpy.Environment()
 
     # ------------------------------------------------------------------------- running
@@ -298,14 +300,26 @@ class _Engine:
         """One team: do what its state says until the next change of mode, then look again.
 
         This loop runs for about two thirds of a run's events, so it keeps its lookups in
-        locals and counts its wake-ups in plain integers (merged into ``counts`` at the end)."""
+        locals and counts its wake-ups in plain integers (merged into ``counts`` at the end).
+        A wake-up from work is counted once the team has advanced: a finished part, else a
+        part's first-increment milestone (``milestone``), else a part's wait ended (``wait_over``)."""
         env, wip, timeout = self.env, self.wip, self.env.timeout
         complete, pull, set_rates = self.complete, self.pull, self.set_rates
-        debt_paid = part_done = interrupted = 0
+        debt_paid = part_done = interrupted = milestones = waits_over = 0
+        worked = False  # the last wake-up ended a stretch of work
         try:
             while True:
                 now = env.now
+                waiting = len(team.waiting)
                 done = team.advance(now)
+                if worked:
+                    worked = False
+                    if not done and team.reached:
+                        milestones += 1
+                    elif not done and len(team.waiting) < waiting:
+                        waits_over += 1
+                    else:
+                        part_done += 1
                 if team.reached:
                     self.reach(team)
                 if done:
@@ -326,12 +340,13 @@ class _Engine:
                     if team.overhead > 0.0 or team.switching > 0.0:
                         debt_paid += 1
                     else:
-                        part_done += 1
+                        worked = True
                 except simpy.Interrupt:
                     interrupted += 1
                 team.sleeping = False
         finally:  # the run closes every process at its end
-            for kind, n in (("debt_paid", debt_paid), ("part_done", part_done), ("team_interrupted", interrupted)):
+            for kind, n in (("debt_paid", debt_paid), ("part_done", part_done), ("team_interrupted", interrupted),
+                            ("milestone", milestones), ("wait_over", waits_over)):
                 if n:
                     self.counts[kind] += n
 
@@ -452,7 +467,7 @@ class _Engine:
             at = self.mvp_left_share * self.world.part_size[i]  # what the part needs after its increment share
             if r - at > EPS:
                 team.milestone[i] = at
-            else:  # (a restarted part whose increment share was done before it stopped)
+            else:  # (a part already within EPS of its milestone: passed now)
                 self.pass_part(i, j)
         sync = team.sync
         if sync and i in sync:

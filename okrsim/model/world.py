@@ -20,7 +20,7 @@ from okrsim.model.ideas import SECONDARY_WEIGHT, Ideas, Interactions, bias_path,
 from okrsim.model.kpis import weekly_attractiveness
 from okrsim.model.market import MarketPath, draw_market
 
-__all__ = ["World", "draw_world", "mandatory_chance"]
+__all__ = ["World", "draw_world", "increment_factor", "mandatory_chance"]
 
 
 @dataclass(frozen=True)
@@ -131,12 +131,18 @@ def mandatory_chance(portfolio: Portfolio, organisation: Organisation) -> float:
     is the share itself, so that regulation does not become most of the little there is.
     """
     share = portfolio.mandatory_share
-    mean_effort = portfolio.effort_median * math.exp(portfolio.effort_sigma ** 2 / 2)
+    mean_effort = portfolio.effort_median * math.exp(portfolio.effort_sigma ** 2 / 2) * increment_factor(portfolio)
     demand = portfolio.idea_rate * mean_effort
     capacity = organisation.n_teams * (1.0 - organisation.run_share)
     if share <= 0 or demand <= capacity:
         return share
     return share * capacity / demand
+
+
+def increment_factor(portfolio: Portfolio) -> float:
+    """How much more effort building in increments takes (``1 + increment_cost`` with
+    increments, else exactly 1): a second release and integration (7.8)."""
+    return 1.0 + portfolio.increment_cost if portfolio.mvp_value > 0 and portfolio.increment_cost > 0 else 1.0
 
 
 @lru_cache(maxsize=16)
@@ -148,9 +154,9 @@ def _draw(market: Market, portfolio: Portfolio, organisation: Organisation, hori
     bias = theme_bias(market.n_themes, portfolio.assumption_bias, rng["bias"])
     biases = bias_path(path, bias, portfolio.bias_drift, portfolio.assumption_bias, rng["drift"])
     ideas = draw_ideas(portfolio, organisation, path, weeks, biases, rng["backlog"], rng["arrivals"])
-    if portfolio.mvp_value > 0 and portfolio.increment_cost > 0:
+    if (factor := increment_factor(portfolio)) != 1.0:
         # building in increments costs a second release and integration (7.8); planners know it
-        ideas = replace(ideas, effort=ideas.effort * (1.0 + portfolio.increment_cost))
+        ideas = replace(ideas, effort=ideas.effort * factor)
     # one draw per idea, in the order of the ideas (backlog first, then arrivals)
     observed_error = ideas.est_error + portfolio.observation_noise * rng["observation"].standard_normal(ideas.n)
     leading_z = rng["leading"].standard_normal(ideas.n)
