@@ -161,13 +161,15 @@ PRACTICE_REPLICATIONS = 40
 #: The transparency claim (docs/model.md 11): quarterly_okr against the same policy with the
 #: typical annual process's transparency (0.1), TRANSPARENCY_REPLICATIONS paired runs a seed,
 #: in a world where interactions carry no stakes beyond cannibalisation, in the default world,
-#: and in a dense one (many dependencies and conflicts, concentrated within themes).
+#: in a dense one (many dependencies and conflicts, concentrated within themes), and in one
+#: with duplicate work, half of whose non-thematic interactions run through shared teams.
 TRANSPARENCY_REGIMES: dict[str, dict[str, float]] = {
     "no stakes": {"portfolio.dependency_rate": 0.0, "portfolio.rework_share": 0.0,
                   "portfolio.interaction_locality": 0.0},
     "default (`dynamic`)": {},
     "dense interactions": {"portfolio.dependency_rate": 1.0, "portfolio.conflict_rate": 1.0,
                            "portfolio.rework_share": 0.3, "portfolio.interaction_locality": 0.7},
+    "many duplicates": {"portfolio.duplicate_rate": 0.5, "portfolio.team_locality": 0.5},
 }
 TRANSPARENCY_REPLICATIONS = 40
 

@@ -35,6 +35,8 @@ SOURCES: tuple[str, ...] = (
     "locality",  # which interactions pair ideas of the same theme, and which partner
     "effort",  # how far each idea's actual effort departs from its estimate, one draw per idea
     "mandatory",  # which ideas are mandatory, and each one's deadline, two draws per idea
+    "duplicates",  # which ideas duplicate each other's work, and how visible each duplicate is
+    "team_locality",  # which interactions pair ideas that share a team, which team and which partner
     "waits",  # how long each team's part of each idea waits for others once started, one draw per part
 )
 

@@ -203,10 +203,10 @@ def interaction_adjustment(
     pair_a: np.ndarray,
     pair_b: np.ndarray,
     conflict: np.ndarray,
-    severity: float,
+    severity: float | np.ndarray,
     bonus: float,
 ) -> np.ndarray:
-    """Change in believed value from discovered conflicts and synergies.
+    """Change in believed value from discovered conflicts (duplicates among them) and synergies.
 
     Parameters
     ----------
@@ -216,25 +216,35 @@ def interaction_adjustment(
         0 waiting, 1 running, 2 delivered, -1 not known or dropped.
     pair_a, pair_b, conflict : ndarray
         The discovered pairs only.
+    severity : float or ndarray
+        Share of the smaller value a conflict cuts: one for every conflict, or one per pair
+        (1 for a duplicate; ignored for synergies).
+    bonus : float
+        Share of the smaller value a synergy adds.
 
     Notes
     -----
     A conflict costs ``severity`` times the smaller value once both are live.  The less
     committed idea of the pair (waiting before running before delivered) carries that cost,
     between equals the smaller one, so planners pursue one of the two rather than both.  A
-    synergy with a delivered partner is worth its full bonus to the open idea; between two
-    open ideas each carries half, which bundles them.
+    duplicate (severity 1) leaves the less committed idea worth only what it adds beyond the
+    smaller value: nothing, if it is the smaller.  A synergy with a delivered partner is worth
+    its full bonus to the open idea; between two open ideas each carries half, which bundles
+    them.
 
     Each side's change is a coefficient times the smaller value; the coefficient depends only
     on the pair's kind, the two statuses and which value is smaller, so it is looked up in a
-    table (`_interaction_coefficients`) rather than assembled from a dozen masks.
+    table (`_interaction_coefficients`) rather than assembled from a dozen masks, and scaled by
+    the pair's severity (a conflict's coefficient is -1 per unit of severity; ``-1 * (s * v)``
+    is the same floating-point number as ``-s * v``).
     """
     n = len(value)
     if len(pair_a) == 0:
         return np.zeros(n)
     va, vb = value[pair_a], value[pair_b]
     case = _pair_case(status[pair_a], status[pair_b], conflict, va <= vb)
-    amount = _interaction_coefficients(float(severity), float(bonus)).take(case, axis=1) * np.minimum(va, vb)
+    scale = np.where(conflict, severity, 1.0) * np.minimum(va, vb)
+    amount = _interaction_coefficients(float(bonus)).take(case, axis=1) * scale
     return np.bincount(pair_a, weights=amount[0], minlength=n)[:n] + np.bincount(pair_b, weights=amount[1], minlength=n)[:n]
 
 
@@ -251,9 +261,10 @@ _2, _8, _10, _32 = np.int8(2), np.int8(8), np.int8(10), np.int8(32)
 
 
 @lru_cache(maxsize=16)
-def _interaction_coefficients(severity: float, bonus: float) -> np.ndarray:
+def _interaction_coefficients(bonus: float) -> np.ndarray:
     """Table (2 x 64, by `_pair_case`) of the coefficients of the smaller value that idea a
-    (row 0) and idea b (row 1) of a pair gain (synergy) or lose (conflict).
+    (row 0) and idea b (row 1) of a pair gain (synergy) or lose (conflict, per unit of its
+    severity).
 
     The entries reproduce the rules of `interaction_adjustment` case by case; multiplying by
     the smaller value gives the same floating-point numbers as applying the rules directly.
@@ -270,7 +281,7 @@ def _interaction_coefficients(severity: float, bonus: float) -> np.ndarray:
                         # cost; between equally committed ideas, the smaller one does
                         to_a = open_a and (sa < sb or (sa == sb and a_smaller))
                         to_b = open_b and (sb < sa or (sa == sb and not a_smaller))
-                        coef = (0.0 - severity if to_a else 0.0, 0.0 - severity if to_b else 0.0)
+                        coef = (-1.0 if to_a else 0.0, -1.0 if to_b else 0.0)
                     else:
                         # synergies: full bonus when the partner is delivered, half each while both are open
                         half = 0.5 * bonus if open_a and open_b else 0.0

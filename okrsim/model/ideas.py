@@ -1,4 +1,4 @@
-"""Ideas, their estimates and their interactions (conflicts and synergies).
+"""Ideas, their estimates and their interactions (conflicts, synergies, dependencies, duplicates).
 
 All draws happen up front, row by row from uniforms, so that the first ideas of a
 replication are the same whatever the idea rate or the backlog size, and so that every
@@ -96,20 +96,26 @@ class Ideas:
 
 @dataclass(frozen=True)
 class Interactions:
-    """Pairwise conflicts and synergies between ideas.
+    """Pairwise conflicts, synergies, dependencies and duplicates between ideas.
 
     Attributes
     ----------
     a, b : ndarray of int
         The two ideas of each pair (``a < b``).
     conflict : ndarray of bool
-        True for a conflict.
-    dependency : ndarray of bool
-        True for a blocking dependency: `b` (the later idea) delivers its value only once `a`
-        is delivered.  A pair that is neither is a synergy.
+        True for a conflict, and for a duplicate (a conflict of severity 1): both cut the
+        smaller value once both ideas are live, so the model treats them alike.
     visibility : ndarray of float
         Uniform draw that decides after how many joint workshops the pair is discovered
         (see `okrsim.model.governance.workshops_needed`).
+    dependency : ndarray of bool
+        True for a blocking dependency: `b` (the later idea) delivers its value only once `a`
+        is delivered.  A pair that is none of these is a synergy.
+    duplicate : ndarray of bool
+        True for a duplicate: two ideas that do the same thing (its `conflict` is True too).
+    severity : ndarray of float
+        Share of the smaller value a pair's conflict cuts: ``conflict_severity`` for a
+        conflict, 1 for a duplicate, 0 for the other kinds.
     """
 
     a: np.ndarray
@@ -117,6 +123,8 @@ class Interactions:
     conflict: np.ndarray
     visibility: np.ndarray
     dependency: np.ndarray
+    duplicate: np.ndarray
+    severity: np.ndarray
 
     @property
     def n(self) -> int:
@@ -269,31 +277,48 @@ def _first_draws(key: np.ndarray) -> np.ndarray:
 
 def draw_interactions(portfolio: Portfolio, n_ideas: int, rng_conflicts: np.random.Generator,
                       rng_synergies: np.random.Generator, rng_dependencies: np.random.Generator,
-                      theme: np.ndarray, rng_locality: np.random.Generator) -> Interactions:
-    """Draw conflict, synergy and dependency pairs among all ideas of the replication.
+                      theme: np.ndarray, rng_locality: np.random.Generator, rng_duplicates: np.random.Generator,
+                      members: np.ndarray, rng_team_locality: np.random.Generator) -> Interactions:
+    """Draw conflict, synergy, dependency and duplicate pairs among all ideas of the replication.
 
     Each kind comes from its own stream, so changing the synergy rate leaves the conflicts of a
     replication unchanged.  A pair drawn as more than one kind keeps its first (conflicts,
-    then synergies, then dependencies).  With ``interaction_locality`` L > 0, a share L of all
-    pairs is redrawn within the first idea's theme, from a stream of its own, so that worlds
-    without locality keep their pairs.
+    then synergies, then dependencies, then duplicates): duplicates come last so that adding
+    them never changes a pair of another kind (a duplicate drawn on a pair that already
+    interacts is dropped).  With ``interaction_locality`` L > 0, a share L of all pairs is
+    redrawn within the first idea's theme; with ``team_locality`` T > 0, a share T of the
+    pairs that theme locality left alone is redrawn among the ideas that share a team with
+    the first idea (`members`), so a share ``(1 - L) T`` of all pairs is local by team.  Each
+    redraw comes from a stream of its own and draws for every pair whatever the share, so that
+    worlds without locality keep their pairs, and a world's team-local pairs do not move when
+    L changes which pairs are left to them.
     """
     ca, cb, cv = _pairs(rng_conflicts, n_ideas, portfolio.conflict_rate)
     sa, sb, sv = _pairs(rng_synergies, n_ideas, portfolio.synergy_rate)
     da, db, dv = _pairs(rng_dependencies, n_ideas, portfolio.dependency_rate)
-    a, b, visibility = np.concatenate([ca, sa, da]), np.concatenate([cb, sb, db]), np.concatenate([cv, sv, dv])
+    ua, ub, uv = _pairs(rng_duplicates, n_ideas, portfolio.duplicate_rate)
+    a, b = np.concatenate([ca, sa, da, ua]), np.concatenate([cb, sb, db, ub])
+    visibility = np.concatenate([cv, sv, dv, uv])
+    by_theme = np.zeros(len(a), bool)
     if portfolio.interaction_locality > 0 and len(a):
-        a, b = _localise(a, b, theme, portfolio.interaction_locality, rng_locality)
-    kind = np.repeat(np.arange(3), [len(ca), len(sa), len(da)])
+        a, b, by_theme = _localise(a, b, theme, portfolio.interaction_locality, rng_locality)
+    if portfolio.team_locality > 0 and len(a):
+        a, b = _team_localise(a, b, ~by_theme, members, portfolio.team_locality, rng_team_locality)
+    kind = np.repeat(np.arange(4), [len(ca), len(sa), len(da), len(ua)])
     first = _first_draws(a * n_ideas + b)  # each pair once, at its first draw (conflicts come first)
-    return Interactions(a[first], b[first], kind[first] == 0, visibility[first], kind[first] == 2)
+    kind = kind[first]
+    duplicate = kind == 3
+    severity = np.where(duplicate, 1.0, np.where(kind == 0, portfolio.conflict_severity, 0.0))
+    return Interactions(a[first], b[first], (kind == 0) | duplicate, visibility[first], kind == 2, duplicate,
+                        severity)
 
 
 def _localise(a: np.ndarray, b: np.ndarray, theme: np.ndarray, locality: float,
-              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Redraw the partner of a share `locality` of the pairs among the ideas of the first
     idea's theme (two uniforms per pair, drawn for every pair so that the draws do not depend
-    on the locality); returns the pairs ordered ``a < b`` again."""
+    on the locality); returns the pairs ordered ``a < b`` again, and the mask of those
+    redrawn."""
     u = rng.random((len(a), 2))
     order = np.argsort(theme, kind="stable")
     start = np.searchsorted(theme[order], np.arange(theme.max() + 2))
@@ -305,6 +330,34 @@ def _localise(a: np.ndarray, b: np.ndarray, theme: np.ndarray, locality: float,
     k = np.minimum((u[:, 1] * (size - 1)).astype(int), np.maximum(size - 2, 0))
     k += k >= rank[a] - lo
     partner = order[np.minimum(lo + k, len(theme) - 1)]
+    b = np.where(local, partner, b)
+    return np.minimum(a, b), np.maximum(a, b), local
+
+
+def _team_localise(a: np.ndarray, b: np.ndarray, eligible: np.ndarray, members: np.ndarray, locality: float,
+                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Redraw the partner of a share `locality` of the `eligible` pairs among the ideas that
+    share a team with the first idea: one of its teams, then one of that team's other ideas,
+    each uniformly (three uniforms per pair, drawn for every pair so that the draws do not
+    depend on the locality or on which pairs are eligible).  Work that shares a team shares
+    its code, data and people, so it is where initiatives collide or build on each other.
+    Returns the pairs ordered ``a < b`` again."""
+    u = rng.random((len(a), 3))
+    n, n_teams = members.shape
+    # the first idea's c-th team (its teams in column order)
+    own = members[a]
+    c = np.minimum((u[:, 1] * own.sum(axis=1)).astype(int), own.sum(axis=1) - 1)
+    team = (own.cumsum(axis=1) <= c[:, None]).sum(axis=1)
+    # every team's ideas in increasing order, one team after the other
+    flat = np.flatnonzero(members.T.ravel())  # team * n + idea
+    start = np.searchsorted(flat, np.arange(n_teams + 1) * n)
+    lo, size = start[team], start[team + 1] - start[team]
+    local = eligible & (u[:, 0] < locality) & (size > 1)
+    # one of the team's other ideas: skip the first idea's own place in the team's list
+    own_place = np.searchsorted(flat, team * n + a) - lo
+    k = np.minimum((u[:, 2] * (size - 1)).astype(int), np.maximum(size - 2, 0))
+    k += k >= own_place
+    partner = flat[np.minimum(lo + k, len(flat) - 1)] % n
     b = np.where(local, partner, b)
     return np.minimum(a, b), np.maximum(a, b)
 

@@ -466,7 +466,7 @@ class Planner:
         else:
             unlock = 0.0
         adj = gov.interaction_adjustment(value, status, pairs.a[found], pairs.b[found], pairs.conflict[found],
-                                         pf.conflict_severity, pf.synergy_bonus)
+                                         pairs.severity[found], pf.synergy_bonus)
         return np.log(np.maximum(value + adj + unlock, 1e-12)) + age
 
     # ------------------------------------------------------------------------- deciding
@@ -533,10 +533,10 @@ class Planner:
         new = idx[seen >= ps.needed[idx]]
         if len(new):
             ps.found[new] = True
-            conflict, dependency = self.world.pair_conflict, self.world.pairs.dependency
+            conflict, dependency, duplicate = self.world.pair_conflict, self.world.pairs.dependency, self.world.pair_duplicate
             for p in new.tolist():
-                ps.caught_early += conflict[p]
-                kind = ("conflict_discovered" if conflict[p] else
+                ps.caught_early += conflict[p]  # (a duplicate counts as a conflict)
+                kind = ("duplicate_discovered" if duplicate[p] else "conflict_discovered" if conflict[p] else
                         "dependency_discovered" if dependency[p] else "synergy_discovered")
                 self.events.append((t, kind, self.world.pair_a[p], self.world.pair_b[p], math.nan))
 

@@ -28,7 +28,7 @@ __all__ = ["EVENT_KINDS", "Run", "RunRecord"]
 
 _STATUS = {-1: "unknown", 0: "waiting", 1: "in_progress", 2: "delivered"}
 _PAIR_EVENTS = ("conflict_discovered", "synergy_discovered", "conflict_surfaced", "synergy_harvested",
-                "dependency_discovered", "dependency_surfaced")
+                "dependency_discovered", "dependency_surfaced", "duplicate_discovered", "duplicate_surfaced")
 #: Every kind of event in `Run.events`, in a fixed order so frames of different runs concatenate.
 EVENT_KINDS = ("shift", "shock", "arrival", "planning", "objective", "retrospective", "start", "stop", "delivery",
                *_PAIR_EVENTS, "gate", "reforecast", "post_implementation_review", "change_board", "change_approved",

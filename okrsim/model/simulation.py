@@ -586,7 +586,12 @@ class _Engine:
         return missing > 0
 
     def interact(self, i: int, t: float) -> None:
-        """Conflicts and synergies of the just delivered `i` with delivered partners."""
+        """Conflicts, duplicates and synergies of the just delivered `i` with delivered partners.
+
+        A conflict cuts the pair's severity (``conflict_severity``; 1 for a duplicate, which
+        loses the smaller initiative's whole value) times the smaller value; one nobody had
+        found surfaces now (counted in ``caught_late``, a duplicate as a conflict) and costs
+        the teams of `i` integration rework (``rework_share``)."""
         pf, world, st, ps = self.scenario.portfolio, self.world, self.initiatives, self.pairs
         for p in world.partners[i]:
             other = world.pair_b[p] if world.pair_a[p] == i else world.pair_a[p]
@@ -594,14 +599,15 @@ class _Engine:
                 continue
             small = i if st.eff[i] <= st.eff[other] else other
             if world.pair_conflict[p]:
-                loss = pf.conflict_severity * st.eff[small]
+                loss = world.pair_severity[p] * st.eff[small]
                 st.eff[small] -= loss
                 st.rate_changes.append((small, t, st.eff[small]))
                 self.ledger.earn(t, world.theme[small], world.theme2[small], -loss)
                 if not ps.found[p]:
                     ps.found[p] = True
                     ps.caught_late += 1
-                    self.events.append((t, "conflict_surfaced", world.pair_a[p], world.pair_b[p], loss))
+                    kind = "duplicate_surfaced" if world.pair_duplicate[p] else "conflict_surfaced"
+                    self.events.append((t, kind, world.pair_a[p], world.pair_b[p], loss))
                     if pf.rework_share > 0:
                         self.rework(i, pf.rework_share * world.ideas.effort.item(i))
             else:
@@ -610,7 +616,7 @@ class _Engine:
                 self.events.append((t, "synergy_harvested", world.pair_a[p], world.pair_b[p], bonus))
 
     def rework(self, i: int, effort: float) -> None:
-        """Integration rework after a late-found conflict: the teams of the just delivered `i`
+        """Integration rework after a late-found conflict, duplicate or dependency: the teams of the just delivered `i`
         share `effort` team-weeks of unplanned work (booked as switching: capacity lost to
         changes of plan) before they continue."""
         t, idea_teams = self.env.now, self.world.ideas.teams[i]

@@ -106,7 +106,8 @@ class PairState:
     found : ndarray of bool
         Discovered pairs (early by a workshop, or late when a conflict surfaced).
     caught_early, caught_late : int
-        Conflicts discovered by a workshop, and conflicts that surfaced at delivery.
+        Conflicts discovered by a workshop, and conflicts that surfaced at delivery (a
+        duplicate counts as a conflict of severity 1).
     """
 
     needed: np.ndarray

@@ -65,16 +65,17 @@ class World:
         weight 0 when there is none): how much the idea's value depends on each theme, without
         a matrix of mostly zeros.
     partners : dict
-        Conflict and synergy pair indices by idea (in increasing order), for delivery-time
-        lookups.
+        Conflict, duplicate and synergy pair indices by idea (in increasing order), for
+        delivery-time lookups.
     prerequisites : dict
         Dependency pair indices by dependent idea (the pair's `b`): what must be delivered
         before its value starts.
 
     The list attributes (``theme``, ``theme2``, ``value``, ``arrival``, ``part_size``,
-    ``n_parts``, ``pair_a``, ``pair_b``, ``pair_conflict``) hold the same data as
-    Python lists, because the weekly loops index single elements, which lists do several
-    times faster than numpy arrays.  Nothing may modify them.
+    ``n_parts``, ``pair_a``, ``pair_b``, ``pair_conflict``, ``pair_severity``,
+    ``pair_duplicate``) hold the same data as Python lists, because the weekly loops index
+    single elements, which lists do several times faster than numpy arrays.  Nothing may
+    modify them.
     """
 
     path: MarketPath
@@ -105,6 +106,8 @@ class World:
     pair_a: list[int]
     pair_b: list[int]
     pair_conflict: list[bool]
+    pair_severity: list[float]
+    pair_duplicate: list[bool]
 
     @property
     def bias(self) -> np.ndarray:
@@ -169,7 +172,7 @@ def _draw(market: Market, portfolio: Portfolio, organisation: Organisation, hori
     waits = (organisation.wait_weeks * rng["waits"].exponential(size=(ideas.n, organisation.n_teams))
              if organisation.wait_weeks > 0 else None)
     pairs = draw_interactions(portfolio, ideas.n, rng["conflicts"], rng["synergies"], rng["dependencies"],
-                              ideas.theme, rng["locality"])
+                              ideas.theme, rng["locality"], rng["duplicates"], ideas.members, rng["team_locality"])
     partners: dict[int, list[int]] = {}
     prerequisites: dict[int, list[int]] = {}
     pair_a, pair_b = pairs.a.tolist(), pairs.b.tolist()
@@ -211,4 +214,6 @@ def _draw(market: Market, portfolio: Portfolio, organisation: Organisation, hori
         pair_a=pair_a,
         pair_b=pair_b,
         pair_conflict=pairs.conflict.tolist(),
+        pair_severity=pairs.severity.tolist(),
+        pair_duplicate=pairs.duplicate.tolist(),
     )
