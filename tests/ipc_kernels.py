@@ -20,6 +20,7 @@ import shutil
 import tempfile
 import uuid
 
+import zmq
 from jupyter_client import AsyncKernelManager, KernelManager
 from traitlets import CaselessStrEnum, default
 
@@ -48,13 +49,25 @@ def _unique_ip() -> str:
 
 
 class IpcKernelManager(KernelManager):
-    """A `KernelManager` whose kernel listens on unique IPC sockets (nbval's manager)."""
+    """A `KernelManager` whose kernel listens on unique IPC sockets (nbval's manager).
+
+    Its clients receive IOPub messages without a high-water mark.  nbval reads a cell's
+    IOPub messages only after the kernel has replied, so everything the cell sent waits in the
+    sockets' queues; ZeroMQ's default limit of 1,000 messages per queue made the publisher drop
+    the rest, and a cell that displays the explorer (about 2,000 widget messages) never saw
+    its "idle" status ("Timeout ... waiting for output").  With no limit on the receiving side,
+    the client's I/O thread drains the publisher as fast as the kernel sends."""
 
     transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
 
     @default("ip")
     def _ip_default(self) -> str:
         return _unique_ip()
+
+    def client(self, **kwargs: object) -> object:
+        kc = super().client(**kwargs)
+        kc.context.setsockopt(zmq.RCVHWM, 0)  # the default of every socket it creates from now on
+        return kc
 
 
 class AsyncIpcKernelManager(AsyncKernelManager):
