@@ -58,8 +58,10 @@ def test_value_over_time_plots_median_band_and_states_the_lead():
     market = pd.DataFrame({"replication": [0, 1, 2, 0], "time": [4.0, 4.0, 4.0, 2.5], "kind": ["shock"] * 3 + ["shift"]})
     d = spec(charts.value_over_time(tl, market))
     text, sub = titles(d)
-    assert text == "quarterly_okr ends 20% ahead of annual in cumulative value"
-    assert "3 paired replications" in sub[0]
+    # the title is the kit's headline figure; the lines and bands are labelled as medians and percentiles
+    assert text == "quarterly_okr against annual: +20.0% (95% CI +20.0% to +20.0%) total value"
+    assert sub[0] == "Mean paired relative advantage, better in 100% of 3 paired replications"
+    assert sub[1].startswith("Lines: median cumulative value; bands: 10-90% of 3 paired replications")
     ls = layers(d)
     line = next(la for la in ls if la["mark"]["type"] == "line")
     plotted = data_of(d, line)
@@ -86,7 +88,8 @@ def test_value_over_time_says_behind_and_aggregates_many_replications():
     tl = two_policy_timeline(weeks=156, reps=40, ratio=0.9)
     assert len(tl) > MAX_ROWS
     d = spec(charts.value_over_time(tl))
-    assert titles(d)[0] == "quarterly_okr ends 10% behind annual in cumulative value"
+    assert titles(d)[0] == "quarterly_okr against annual: -10.0% (95% CI -10.0% to -10.0%) total value"
+    assert titles(d)[1][0] == "Mean paired relative advantage, better in 0% of 40 paired replications"
     for la in layers(d):
         assert len(data_of(d, la)) <= MAX_ROWS
 
@@ -98,7 +101,7 @@ def test_colours_do_not_depend_on_order():
     s2 = color_scale(layers(spec(charts.value_over_time(flipped)))[1])
     assert dict(zip(s1["domain"], s1["range"], strict=True)) == dict(zip(s2["domain"], s2["range"], strict=True))
     # with quarterly first it becomes the baseline of the title
-    assert titles(spec(charts.value_over_time(flipped)))[0].endswith("behind quarterly_okr in cumulative value")
+    assert titles(spec(charts.value_over_time(flipped)))[0].startswith("annual against quarterly_okr: -16.7%")
 
 
 # ------------------------------------------------------------------ capacity by theme

@@ -33,6 +33,7 @@ from okrsim.core.registry import POLICY_SECTION, REGISTRY, lookup
 from okrsim.core.values import parse_value
 from okrsim.experiments.comparison import Comparison, compare
 from okrsim.experiments.executors import SweepTimeout
+from okrsim.experiments.headline import HEADLINE_REPLICATIONS, HEADLINE_SCENARIO, HEADLINE_SEED, Headline, headline_comparison
 from okrsim.model.kpis import KPIS
 from okrsim.model.simulation import simulate
 
@@ -183,18 +184,9 @@ def comparison_table(c: Comparison, kpis: Sequence[str] = HEADLINE_KPIS) -> str:
 
 
 def _headline(c: Comparison) -> str:
-    names = [p.name for p in c.policies]
-    base = names[0]
-    lines = []
-    for n in names[1:]:
-        p = c.paired.set_index(["kpi", "policy"]).loc[("total_value", n)]
-        verdict = ("more" if p["ci_low"] > 0 else "less" if p["ci_high"] < 0 else "no clearly different")
-        lines.append(
-            f"{n} delivers {verdict} value than {base}: {p['rel_mean']:+.1%} "
-            f"(95% CI {p['rel_ci_low']:+.1%} to {p['rel_ci_high']:+.1%}), better in {p['win_rate']:.0%} of "
-            f"{c.replications} paired replications."
-        )
-    return "\n".join(lines)
+    """The headline figure (`okrsim.experiments.headline.Headline`) of each policy against the first."""
+    base = c.policies[0].name
+    return "\n".join(f"{Headline.from_comparison(c, p.name, base).sentence()}." for p in c.policies[1:])
 
 
 def _print_json(data: Any) -> None:
@@ -228,29 +220,21 @@ def baseline_headline(c: Comparison, policy: str = "quarterly_okr",
     """
     lines = []
     for name, words in baselines:
-        p = c.versus(policy, name)
-        verdict = ("more" if p["ci_low"] > 0 else "less" if p["ci_high"] < 0 else "no clearly different")
-        lines.append(
-            f"{policy} vs {name}, {words}:\n  {verdict} value: {p['mean_diff']:+,.0f} "
-            f"(95% CI {p['ci_low']:+,.0f} to {p['ci_high']:+,.0f}), {p['rel_mean']:+.1%} "
-            f"(95% CI {p['rel_ci_low']:+.1%} to {p['rel_ci_high']:+.1%}), better in {p['win_rate']:.0%} of "
-            f"{c.replications} paired replications."
-        )
+        h = Headline.from_comparison(c, policy, name)
+        lines.append(f"Against {name}, {words}:\n  {h.sentence()};\n  absolute advantage {h.absolute()}.")
     return "\n".join(lines)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    scenario = Scenario.preset("dynamic")
-    c = compare(scenario, [name for name, _ in DEMO_BASELINES] + ["quarterly_okr"],
-                replications=args.replications, seed=args.seed)
+    c = headline_comparison(args.replications, args.seed)
     if args.json:
         _print_json(c.to_dict())
         return 0
-    print(f"okrsim demo: quarterly OKR portfolio vs two annual baselines, scenario 'dynamic', "
+    print(f"okrsim demo: quarterly OKR portfolio vs two annual baselines, scenario {HEADLINE_SCENARIO!r}, "
           f"{args.replications} paired replications, seed {args.seed}\n")
     print("Baselines: annual = typical annual process; annual_gates = annual process with stage gates.\n")
     print(comparison_table(c))
-    print()
+    print("\nThe headline: mean paired relative advantage in total value, with its 95% CI and win rate.\n")
     print(baseline_headline(c))
     print("\nWhere quarterly cycles do not pay: okrsim compare --scenario mature_independent "
           "--policies annual_gates,quarterly_okr (a tie); okrsim compare --scenario mature "
@@ -348,8 +332,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="headline comparison: quarterly_okr vs the typical annual process and the "
                                     "annual process with stage gates, on the dynamic scenario")
-    p.add_argument("--replications", type=int, default=30, help="paired replications (default: 30)")
-    p.add_argument("--seed", type=int, default=0, help="master seed (default: 0)")
+    p.add_argument("--replications", type=int, default=HEADLINE_REPLICATIONS,
+                   help=f"paired replications (default: {HEADLINE_REPLICATIONS}, the headline comparison's)")
+    p.add_argument("--seed", type=int, default=HEADLINE_SEED,
+                   help=f"master seed (default: {HEADLINE_SEED}, the headline comparison's)")
     p.add_argument("--json", action="store_true", help="print the comparison as JSON")
     p.add_argument("--out", default=str(OUT_DIR), metavar="DIR",
                    help=f"directory for the HTML report (default: {OUT_DIR}/, never the current directory)")

@@ -20,6 +20,7 @@ import pandas as pd
 
 from okrsim.core.errors import ParameterError
 from okrsim.core.registry import EFFECTS, lookup
+from okrsim.experiments.headline import Headline
 from okrsim.experiments.statistics import paired
 from okrsim.model.kpis import KPIS
 from okrsim.views.panels import Panel, band, event_aligned, paired_differences, theme_shares
@@ -142,20 +143,22 @@ def value_over_time(timeline: pd.DataFrame, market: pd.DataFrame | None = None,
     order = _order(timeline["policy"])
     n_rep = int(timeline["replication"].nunique())
     b = band(timeline, ["policy", "week"], "cumulative_value", quantiles)
-    end = b[b["week"] == b["week"].max()].set_index("policy")["median"].astype(float)
     base = order[0]
-    if len(order) == 1:
-        text = f"{base} accumulates {_num(end[base])} value units over {int(b['week'].max()) + 1} weeks"
-    else:
-        rel = {p: (end[p] - end[base]) / abs(end[base]) if end[base] else math.nan for p in order[1:]}
-        best = max(rel, key=lambda p: rel[p] if np.isfinite(rel[p]) else -math.inf)
-        r = rel[best]
-        if not np.isfinite(r) or abs(r) < 0.01:
-            text = f"{best} and {base} end level in cumulative value"
-        else:
-            text = f"{best} ends {_pct(abs(r), sign=False)} {'ahead of' if r > 0 else 'behind'} {base} in cumulative value"
     lo, hi = (round(q * 100) for q in quantiles)
-    sub = [f"Median and {lo}-{hi}% band of {n_rep} paired replications (same markets and ideas for every policy)"]
+    if len(order) == 1:
+        end = b[b["week"] == b["week"].max()].set_index("policy")["median"].astype(float)
+        text = f"{base} accumulates {_num(end[base])} value units (median) over {int(b['week'].max()) + 1} weeks"
+        sub = []
+    else:
+        # the title states the kit's headline figure (the last policy against the first), the
+        # lines and band are labelled as the medians and percentiles they are
+        last = timeline[timeline["week"] == timeline["week"].max()]
+        final = last.pivot(index="replication", columns="policy", values="cumulative_value")
+        h = Headline.from_values(final[order[-1]].to_numpy(), final[base].to_numpy(), order[-1], base)
+        text = f"{order[-1]} against {base}: {h.figure} total value"
+        sub = [f"Mean paired relative advantage, {h.wins}"]
+    sub.append(f"Lines: median cumulative value; bands: {lo}-{hi}% of {n_rep} paired replications "
+               "(same markets and ideas for every policy)")
     data = _data(b)
     enc_x = alt.X("week:Q", title=axis_title("Time", "weeks"))
     area = alt.Chart(data).mark_area(opacity=0.2).encode(

@@ -22,6 +22,8 @@ import pandas as pd
 
 from okrsim.core.errors import ParameterError
 from okrsim.core.fileio import write_bytes_atomic, write_text_atomic
+from okrsim.experiments.comparison import versus
+from okrsim.experiments.headline import HEADLINE_KPI, Headline
 from okrsim.model.kpis import KPIS
 from okrsim.views.panels import Panel
 from okrsim.views.style import THEME_NAME, register_theme
@@ -154,16 +156,15 @@ table.okrsim-kpis small { color: #666; }
 
 
 def headline(panel: Panel) -> list[str]:
-    """One sentence per challenger on total value, as the CLI prints it."""
+    """The headline figure (`okrsim.experiments.headline.Headline`) of the challenger (the last
+    policy) against each other policy, as ``okrsim demo`` prints it, with the absolute
+    advantage beside it: with two annual baselines, both are stated."""
     names = panel.policy_names
+    challenger = names[-1]
     out = []
-    pairs = panel.paired.set_index(["kpi", "policy"])
-    for n in names[1:]:
-        r = pairs.loc[("total_value", n)]
-        verdict = "more" if r["ci_low"] > 0 else "less" if r["ci_high"] < 0 else "no clearly different"
-        out.append(f"{n} delivers {verdict} value than {names[0]}: {r['rel_mean']:+.1%} (95% CI {r['rel_ci_low']:+.1%} "
-                   f"to {r['rel_ci_high']:+.1%}), better in {r['win_rate']:.0%} of {panel.settings.replications} "
-                   "paired replications.")
+    for base in names[:-1]:
+        h = Headline.of(versus(panel.runs, challenger, base, HEADLINE_KPI), challenger, base)
+        out.append(f"{h.sentence()}; absolute advantage {h.absolute()}.")
     return out
 
 
