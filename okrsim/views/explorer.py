@@ -50,7 +50,16 @@ _CSS = TABLE_CSS + """
 .okrsim-status { color: #444; }
 .okrsim-unit { color: #666; font-size: 12px; white-space: nowrap; }
 .okrsim-explorer .lm-TabBar-tab { flex: 0 1 auto !important; min-width: 48px !important; max-width: none !important; }
+.okrsim-controls > .widget-tab-contents { max-height: max(14em, calc(100vh - 290px)); overflow-y: auto;
+  overscroll-behavior: contain; }
+@media (max-width: 1199px) { .okrsim-controls > .widget-tab-contents { max-height: max(12em, 32vh); } }
 """
+#: Why the control tabs scroll on their own (`_CSS`): a long tab (the ideas' 33 parameters, a
+#: policy's levers) would otherwise push the page down, and the room would watch the controls
+#: instead of the charts.  The panel is capped at the viewport's height less the header above
+#: it (about 290 px in the dashboard at 1366x768 and 1920x1080), so every slider is reached by scrolling the panel
+#: while the charts beside it stay where they are; below 1200 px the charts wrap under the
+#: controls, and the panel is capped at a third of the height to keep them in view there too.
 
 #: Short tab labels for the charts (reports use the longer titles of `okrsim.views.charts.CHARTS`).
 TAB_LABELS: dict[str, str] = {"value": "Value", "advantage": "Advantage", "kpis": "All KPIs", "capacity": "Capacity",
@@ -444,11 +453,13 @@ class Explorer:
         tabs.append(("Run", W.VBox([c.widget for c in self.run_controls.values()])))
         self.control_tabs = W.Tab(children=[t[1] for t in tabs], titles=[t[0] for t in tabs],
                                   layout=W.Layout(width="540px"))
+        self.control_tabs.add_class("okrsim-controls")  # scrolls on its own: see _CSS
 
         self.chart_widgets: dict[str, SharedJupyterChart] = {}
         self.chart_tabs = W.Tab(layout=W.Layout(width="auto", min_width="640px"))
         self.chart_tabs.observe(lambda ch: self._redraw_visible(), "selected_index")
-        self.table = W.HTML()
+        # a long policy name widens the table's headers: it scrolls sideways rather than push the charts below the controls
+        self.table = W.HTML(layout=W.Layout(overflow="auto", max_width="100%"))
         self.table.add_class("okrsim-kpi-table")
         header = W.VBox([
             W.HTML(f"<style>{_CSS}</style>"),
@@ -456,7 +467,9 @@ class Explorer:
                    layout=W.Layout(flex_flow="row wrap", align_items="center")),
             self.lesson, self.error, self.status, self.export_note,
         ])
-        self.widget = W.VBox([header, W.HBox([self.control_tabs, W.VBox([self.chart_tabs, self.table])],
+        # the charts take the room beside the controls (flex basis 0), never more: see _CSS on why they must stay in view
+        charts = W.VBox([self.chart_tabs, self.table], layout=W.Layout(flex="1 1 0%", min_width="600px"))
+        self.widget = W.VBox([header, W.HBox([self.control_tabs, charts],
                                              layout=W.Layout(flex_flow="row wrap", align_items="flex-start"))])
         self.widget.add_class("okrsim-explorer")
         if focus is not None:
